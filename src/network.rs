@@ -1,0 +1,316 @@
+//! The compiled network: dense arrays the simulators read in their inner loop.
+//!
+//! [`Network::compile`] turns a validated [`Model`] into propensity kernels with their
+//! stochastic constants, a flat (CSR) stoichiometry, and the dependency graph that says which
+//! propensities change when a channel fires. Nothing here allocates after compilation.
+//!
+//! # Propensities
+//!
+//! With `c` the stochastic constant (the macroscopic rate in µM and s times `NAV^(1 − order)`,
+//! `NAV` = molecules per µM in the reactants' compartment) and `n` counts:
+//!
+//! | kernel | propensity |
+//! |---|---|
+//! | zero order | `c` |
+//! | `A -> …` | `c · nA` |
+//! | `A + B -> …` | `c · nA · nB` |
+//! | `2 A -> …` | `c · nA · (nA − 1)` (events, v = k[A]²: no factor 1/2) |
+//! | general | `c · Π nA (nA − 1) … (nA − ν + 1)` |
+//! | custom | the expression, and 0 when a reactant is missing |
+
+use crate::expr::{Compiled, Slot};
+use crate::model::{load::parameter_values, Model, ParameterDefinition, RateLaw};
+
+/// How a channel's propensity is computed from counts.
+#[derive(Debug, Clone, PartialEq)]
+enum Kernel {
+    Zero,
+    First(u32),
+    Second(u32, u32),
+    Dimer(u32),
+    /// Range into `general_terms`.
+    General(u32, u32),
+    /// Index into `custom`.
+    Custom(u32),
+}
+
+/// A channel whose propensity is a custom expression.
+#[derive(Debug, Clone)]
+struct CustomLaw {
+    code: Compiled,
+    /// (species, stoichiometry) that must be present for the channel to fire.
+    reactants: Vec<(u32, u32)>,
+}
+
+/// The simulation state of one trajectory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Current time (s).
+    pub t: f64,
+    /// Molecule counts, by species index.
+    pub counts: Vec<i64>,
+    /// Parameter values in canonical units (protocols change them).
+    pub params: Vec<f64>,
+    /// Stochastic constant of each mass-action channel (unused for custom ones).
+    pub constants: Vec<f64>,
+}
+
+/// The compiled reaction network.
+#[derive(Debug, Clone)]
+pub struct Network {
+    species_names: Vec<String>,
+    channel_names: Vec<String>,
+    initial_counts: Vec<i64>,
+    initial_params: Vec<f64>,
+    kernels: Vec<Kernel>,
+    general_terms: Vec<(u32, u32)>,
+    custom: Vec<CustomLaw>,
+    /// Per mass-action channel: the rate expression and its scale.
+    rates: Vec<Option<(Compiled, f64)>>,
+    /// Derived parameters in dependency order.
+    derived: Vec<(usize, Compiled)>,
+    change_start: Vec<u32>,
+    change_species: Vec<u32>,
+    change_delta: Vec<i64>,
+    dependents_start: Vec<u32>,
+    dependents: Vec<u32>,
+}
+
+impl Network {
+    /// Compiles a validated model.
+    pub fn compile(model: &Model) -> Network {
+        let param_index = |n: &str| model.parameters.iter().position(|p| p.name == n);
+        let species_index = |n: &str| model.species.iter().position(|s| s.name == n);
+        let resolve = |n: &str| {
+            param_index(n)
+                .map(|i| Slot::Param(i as u32))
+                .or_else(|| species_index(n).map(|i| Slot::Species(i as u32)))
+        };
+        let initial_params = parameter_values(&model.parameters)
+            .expect("validated models have resolvable parameters");
+
+        // Derived parameters in an order where inputs come first.
+        let mut derived: Vec<(usize, Compiled)> = Vec::new();
+        let mut done: Vec<bool> = model
+            .parameters
+            .iter()
+            .map(|p| matches!(p.definition, ParameterDefinition::Value(_)))
+            .collect();
+        while done.iter().any(|d| !d) {
+            for (i, p) in model.parameters.iter().enumerate() {
+                let ParameterDefinition::Derived(e) = &p.definition else {
+                    continue;
+                };
+                let ready = e
+                    .names()
+                    .iter()
+                    .all(|n| param_index(n).is_some_and(|j| done[j]));
+                if !done[i] && ready {
+                    derived.push((i, Compiled::new(e, &resolve).expect("validated expression")));
+                    done[i] = true;
+                }
+            }
+        }
+
+        let mut kernels = Vec::new();
+        let mut general_terms = Vec::new();
+        let mut custom = Vec::new();
+        let mut rates = Vec::new();
+        let mut reads: Vec<Vec<u32>> = Vec::new();
+        for r in &model.reactions {
+            let reactants: Vec<(u32, u32)> =
+                r.reactants.iter().map(|&(s, n)| (s as u32, n)).collect();
+            let mut read: Vec<u32> = reactants.iter().map(|&(s, _)| s).collect();
+            match &r.law {
+                RateLaw::MassAction { rate, scale } => {
+                    let kernel = match reactants.as_slice() {
+                        [] => Kernel::Zero,
+                        [(a, 1)] => Kernel::First(*a),
+                        [(a, 2)] => Kernel::Dimer(*a),
+                        [(a, 1), (b, 1)] => Kernel::Second(*a, *b),
+                        terms => {
+                            let start = general_terms.len() as u32;
+                            general_terms.extend_from_slice(terms);
+                            Kernel::General(start, general_terms.len() as u32)
+                        }
+                    };
+                    kernels.push(kernel);
+                    rates.push(Some((
+                        Compiled::new(rate, &resolve).expect("validated rate"),
+                        *scale,
+                    )));
+                }
+                RateLaw::Custom(e) => {
+                    let code = Compiled::new(e, &resolve).expect("validated propensity");
+                    read.extend(code.species());
+                    kernels.push(Kernel::Custom(custom.len() as u32));
+                    custom.push(CustomLaw { code, reactants });
+                    rates.push(None);
+                }
+            }
+            read.sort_unstable();
+            read.dedup();
+            reads.push(read);
+        }
+
+        let mut change_start = vec![0u32];
+        let mut change_species = Vec::new();
+        let mut change_delta = Vec::new();
+        for r in &model.reactions {
+            for (s, d) in r.net_change() {
+                change_species.push(s as u32);
+                change_delta.push(d);
+            }
+            change_start.push(change_species.len() as u32);
+        }
+
+        // Channel d depends on channel r when r changes a species d's propensity reads.
+        let mut dependents_start = vec![0u32];
+        let mut dependents = Vec::new();
+        for r in 0..model.reactions.len() {
+            let changed = &change_species[change_start[r] as usize..change_start[r + 1] as usize];
+            for (d, read) in reads.iter().enumerate() {
+                if read.iter().any(|s| changed.contains(s)) {
+                    dependents.push(d as u32);
+                }
+            }
+            dependents_start.push(dependents.len() as u32);
+        }
+
+        Network {
+            species_names: model.species.iter().map(|s| s.name.clone()).collect(),
+            channel_names: model.reactions.iter().map(|r| r.name.clone()).collect(),
+            initial_counts: model.species.iter().map(|s| s.initial).collect(),
+            initial_params,
+            kernels,
+            general_terms,
+            custom,
+            rates,
+            derived,
+            change_start,
+            change_species,
+            change_delta,
+            dependents_start,
+            dependents,
+        }
+    }
+
+    /// Number of species.
+    pub fn n_species(&self) -> usize {
+        self.species_names.len()
+    }
+
+    /// Number of reaction channels.
+    pub fn n_channels(&self) -> usize {
+        self.kernels.len()
+    }
+
+    /// Species names by index.
+    pub fn species_names(&self) -> &[String] {
+        &self.species_names
+    }
+
+    /// Channel names by index.
+    pub fn channel_names(&self) -> &[String] {
+        &self.channel_names
+    }
+
+    /// The state at time 0: initial counts, parameters and constants.
+    pub fn initial_state(&self) -> State {
+        let mut state = State {
+            t: 0.0,
+            counts: self.initial_counts.clone(),
+            params: self.initial_params.clone(),
+            constants: vec![0.0; self.n_channels()],
+        };
+        self.update_constants(&mut state);
+        state
+    }
+
+    /// Puts `state` back to time 0 without allocating.
+    pub fn reset(&self, state: &mut State) {
+        state.t = 0.0;
+        state.counts.copy_from_slice(&self.initial_counts);
+        state.params.copy_from_slice(&self.initial_params);
+        self.update_constants(state);
+    }
+
+    /// Recomputes derived parameters and the stochastic constants after a parameter changed.
+    pub fn update_constants(&self, state: &mut State) {
+        for (i, code) in &self.derived {
+            state.params[*i] = code.eval(&state.params, &state.counts);
+        }
+        for (c, rate) in state.constants.iter_mut().zip(&self.rates) {
+            if let Some((code, scale)) = rate {
+                *c = code.eval(&state.params, &state.counts) * scale;
+            }
+        }
+    }
+
+    /// The propensity of channel `r` (events/s) in `state`.
+    #[inline]
+    pub fn propensity(&self, r: usize, state: &State) -> f64 {
+        let n = |s: u32| state.counts[s as usize] as f64;
+        let c = state.constants[r];
+        match self.kernels[r] {
+            Kernel::Zero => c,
+            Kernel::First(a) => c * n(a),
+            Kernel::Second(a, b) => c * n(a) * n(b),
+            Kernel::Dimer(a) => c * n(a) * (n(a) - 1.0),
+            Kernel::General(start, end) => {
+                let mut p = c;
+                for &(s, nu) in &self.general_terms[start as usize..end as usize] {
+                    let x = n(s);
+                    for k in 0..nu {
+                        p *= x - k as f64;
+                    }
+                }
+                p
+            }
+            Kernel::Custom(i) => {
+                let law = &self.custom[i as usize];
+                let present = law
+                    .reactants
+                    .iter()
+                    .all(|&(s, nu)| state.counts[s as usize] >= nu as i64);
+                if present {
+                    law.code.eval(&state.params, &state.counts)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// Applies one firing of channel `r` to the counts.
+    #[inline]
+    pub fn fire(&self, r: usize, counts: &mut [i64]) {
+        let range = self.change_start[r] as usize..self.change_start[r + 1] as usize;
+        for (s, d) in self.change_species[range.clone()]
+            .iter()
+            .zip(&self.change_delta[range])
+        {
+            counts[*s as usize] += d;
+        }
+    }
+
+    /// The net change of channel `r`: (species, delta) pairs.
+    pub fn changes(&self, r: usize) -> impl Iterator<Item = (usize, i64)> + '_ {
+        let range = self.change_start[r] as usize..self.change_start[r + 1] as usize;
+        self.change_species[range.clone()]
+            .iter()
+            .zip(&self.change_delta[range])
+            .map(|(&s, &d)| (s as usize, d))
+    }
+
+    /// Channels whose propensity must be recomputed after channel `r` fires.
+    #[inline]
+    pub fn dependents(&self, r: usize) -> &[u32] {
+        &self.dependents[self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize]
+    }
+
+    /// True when channel `r` has a custom propensity expression.
+    pub fn is_custom(&self, r: usize) -> bool {
+        matches!(self.kernels[r], Kernel::Custom(_))
+    }
+}

@@ -1,0 +1,318 @@
+//! Per-trajectory outcomes, tracked exactly along the path.
+//!
+//! Window means and integrals are integrals of the piecewise-constant path (updated at every
+//! event that changes the quantity), not averages of recorded samples; peaks and minima see
+//! every event inside their window. Only channels that change a tracked quantity pay for it.
+
+use crate::model::{Model, OutcomeKind, Window};
+use crate::network::{Network, State};
+use crate::simulator::FireHook;
+
+/// The class of a relative change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// At or below the LTD threshold.
+    Ltd,
+    /// At or above the LTP threshold.
+    Ltp,
+    /// In between (or undefined, e.g. a zero baseline).
+    None,
+}
+
+impl Class {
+    /// "LTD", "LTP" or "none".
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Ltd => "LTD",
+            Class::Ltp => "LTP",
+            Class::None => "none",
+        }
+    }
+}
+
+/// The result of one outcome for one trajectory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutcomeValue {
+    /// A relative change with its windows' means.
+    Change {
+        /// Mean over the baseline window.
+        baseline: f64,
+        /// Mean over the final window.
+        last: f64,
+        /// 100 × (last / baseline − 1).
+        percent: f64,
+        /// LTD / LTP / none.
+        class: Class,
+    },
+    /// A peak, minimum, mean or integral.
+    Scalar(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Boundary {
+    Start,
+    End,
+}
+
+/// Outcomes compiled for one network and one run length.
+#[derive(Debug, Clone)]
+pub struct OutcomePlan {
+    kinds: Vec<OutcomeKind>,
+    names: Vec<String>,
+    /// Resolved windows: [window or baseline, final].
+    windows: Vec<[(f64, f64); 2]>,
+    terms: Vec<Vec<(usize, f64)>>,
+    delta_start: Vec<u32>,
+    deltas: Vec<(u32, f64)>,
+    /// (time, outcome, window 0/1, start/end), sorted by time.
+    boundaries: Vec<(f64, u32, u8, Boundary)>,
+}
+
+impl OutcomePlan {
+    /// Resolves windows against `t_end`; an error says which outcome's window does not fit.
+    pub fn new(model: &Model, net: &Network, t_end: f64) -> Result<OutcomePlan, String> {
+        let mut windows = Vec::new();
+        let mut boundaries = Vec::new();
+        for (i, o) in model.outcomes.iter().enumerate() {
+            let resolve = |w: &Window, what: &str| -> Result<(f64, f64), String> {
+                let (a, b) = (w.start.resolve(t_end), w.end.resolve(t_end));
+                if a < 0.0 || b > t_end || a >= b {
+                    Err(format!(
+                        "outcome '{}': {what} window [{a} s, {b} s] does not fit in a run of {t_end} s; \
+                         lengthen --t-end or change the window",
+                        o.name
+                    ))
+                } else {
+                    Ok((a, b))
+                }
+            };
+            let pair = match &o.kind {
+                OutcomeKind::RelativeChange { baseline, last, .. } => {
+                    [resolve(baseline, "baseline")?, resolve(last, "final")?]
+                }
+                OutcomeKind::Peak(w)
+                | OutcomeKind::Min(w)
+                | OutcomeKind::Mean(w)
+                | OutcomeKind::Integral(w) => {
+                    let r = resolve(w, "the")?;
+                    [r, r]
+                }
+            };
+            let used = if matches!(o.kind, OutcomeKind::RelativeChange { .. }) {
+                2
+            } else {
+                1
+            };
+            for (k, &(a, b)) in pair.iter().enumerate().take(used) {
+                boundaries.push((a, i as u32, k as u8, Boundary::Start));
+                boundaries.push((b, i as u32, k as u8, Boundary::End));
+            }
+            windows.push(pair);
+        }
+        boundaries.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let terms: Vec<Vec<(usize, f64)>> = model
+            .outcomes
+            .iter()
+            .map(|o| model.quantity_terms(o.quantity))
+            .collect();
+        let mut delta_start = vec![0u32];
+        let mut deltas = Vec::new();
+        for r in 0..net.n_channels() {
+            for (i, t) in terms.iter().enumerate() {
+                let d: f64 = net
+                    .changes(r)
+                    .map(|(s, n)| {
+                        t.iter()
+                            .filter(|(ts, _)| *ts == s)
+                            .map(|(_, w)| w * n as f64)
+                            .sum::<f64>()
+                    })
+                    .sum();
+                if d != 0.0 {
+                    deltas.push((i as u32, d));
+                }
+            }
+            delta_start.push(deltas.len() as u32);
+        }
+        Ok(OutcomePlan {
+            kinds: model.outcomes.iter().map(|o| o.kind.clone()).collect(),
+            names: model.outcomes.iter().map(|o| o.name.clone()).collect(),
+            windows,
+            terms,
+            delta_start,
+            deltas,
+            boundaries,
+        })
+    }
+
+    /// Number of outcomes.
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// True when the model declares no outcomes.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// Outcome names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Outcome kinds.
+    pub fn kinds(&self) -> &[OutcomeKind] {
+        &self.kinds
+    }
+
+    /// Times at which the simulator must stop for a window boundary, sorted.
+    pub fn boundary_times(&self) -> impl Iterator<Item = f64> + '_ {
+        self.boundaries.iter().map(|b| b.0)
+    }
+}
+
+/// Tracks every outcome along one trajectory.
+#[derive(Debug, Clone)]
+pub struct OutcomeTracker<'p> {
+    plan: &'p OutcomePlan,
+    value: Vec<f64>,
+    last_t: Vec<f64>,
+    integral: Vec<f64>,
+    active: Vec<bool>,
+    extreme: Vec<f64>,
+    /// Cumulative integral at each window's start, then the window's integral.
+    window_integral: Vec<[f64; 2]>,
+    next_boundary: usize,
+}
+
+impl<'p> OutcomeTracker<'p> {
+    /// A tracker for `plan` (buffers sized once).
+    pub fn new(plan: &'p OutcomePlan) -> Self {
+        let n = plan.len();
+        OutcomeTracker {
+            plan,
+            value: vec![0.0; n],
+            last_t: vec![0.0; n],
+            integral: vec![0.0; n],
+            active: vec![false; n],
+            extreme: vec![0.0; n],
+            window_integral: vec![[0.0; 2]; n],
+            next_boundary: 0,
+        }
+    }
+
+    /// Starts a new trajectory at `state` (time 0).
+    pub fn reset(&mut self, state: &State) {
+        for i in 0..self.plan.len() {
+            self.value[i] = self.current(i, state);
+            self.last_t[i] = state.t;
+            self.integral[i] = 0.0;
+            self.active[i] = false;
+            self.window_integral[i] = [0.0; 2];
+        }
+        self.next_boundary = 0;
+    }
+
+    fn current(&self, i: usize, state: &State) -> f64 {
+        self.plan.terms[i]
+            .iter()
+            .map(|&(s, w)| w * state.counts[s] as f64)
+            .sum()
+    }
+
+    #[inline]
+    fn set_value(&mut self, i: usize, value: f64, t: f64) {
+        self.integral[i] += self.value[i] * (t - self.last_t[i]);
+        self.last_t[i] = t;
+        self.value[i] = value;
+        if self.active[i] {
+            let e = &mut self.extreme[i];
+            *e = match self.plan.kinds[i] {
+                OutcomeKind::Min(_) => e.min(value),
+                _ => e.max(value),
+            };
+        }
+    }
+
+    /// Takes in changes made outside reactions (protocol actions) at `state.t`.
+    pub fn resync(&mut self, state: &State) {
+        for i in 0..self.plan.len() {
+            let v = self.current(i, state);
+            self.set_value(i, v, state.t);
+        }
+    }
+
+    /// Handles every window boundary at `t` (the state must be at `t`).
+    pub fn boundaries_at(&mut self, t: f64) {
+        while let Some(&(time, i, k, which)) = self.plan.boundaries.get(self.next_boundary) {
+            if time > t {
+                break;
+            }
+            let i = i as usize;
+            let v = self.value[i];
+            self.set_value(i, v, t);
+            match which {
+                Boundary::Start => {
+                    self.window_integral[i][k as usize] = self.integral[i];
+                    self.active[i] = true;
+                    self.extreme[i] = v;
+                }
+                Boundary::End => {
+                    self.window_integral[i][k as usize] =
+                        self.integral[i] - self.window_integral[i][k as usize];
+                    self.active[i] = false;
+                }
+            }
+            self.next_boundary += 1;
+        }
+    }
+
+    /// The outcomes, once every boundary has passed.
+    pub fn results(&self, out: &mut Vec<OutcomeValue>) {
+        out.clear();
+        for (i, kind) in self.plan.kinds.iter().enumerate() {
+            let [(a0, b0), (a1, b1)] = self.plan.windows[i];
+            let [i0, i1] = self.window_integral[i];
+            out.push(match *kind {
+                OutcomeKind::RelativeChange {
+                    ltd_below,
+                    ltp_above,
+                    ..
+                } => {
+                    let baseline = i0 / (b0 - a0);
+                    let last = i1 / (b1 - a1);
+                    let percent = 100.0 * (last / baseline - 1.0);
+                    let class = if percent <= ltd_below {
+                        Class::Ltd
+                    } else if percent >= ltp_above {
+                        Class::Ltp
+                    } else {
+                        Class::None
+                    };
+                    OutcomeValue::Change {
+                        baseline,
+                        last,
+                        percent,
+                        class,
+                    }
+                }
+                OutcomeKind::Peak(_) | OutcomeKind::Min(_) => OutcomeValue::Scalar(self.extreme[i]),
+                OutcomeKind::Mean(_) => OutcomeValue::Scalar(i0 / (b0 - a0)),
+                OutcomeKind::Integral(_) => OutcomeValue::Scalar(i0),
+            });
+        }
+    }
+}
+
+impl FireHook for OutcomeTracker<'_> {
+    #[inline]
+    fn fired(&mut self, channel: usize, t: f64) {
+        let plan = self.plan;
+        let range = plan.delta_start[channel] as usize..plan.delta_start[channel + 1] as usize;
+        for &(i, d) in &plan.deltas[range] {
+            let i = i as usize;
+            let v = self.value[i] + d;
+            self.set_value(i, v, t);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Run metadata: `run.json` and the Parquet key-value metadata.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::Model;
+
+/// What a run was and what it did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunMetadata {
+    /// Always "spinesim".
+    pub program: String,
+    /// The crate version.
+    pub version: String,
+    /// `[model] name`.
+    pub model_name: String,
+    /// The model file as given.
+    pub model_path: String,
+    /// SHA-256 of the model file's text.
+    pub model_sha256: String,
+    /// The protocol, if any.
+    pub protocol: Option<String>,
+    /// The simulation method.
+    pub method: String,
+    /// The master seed.
+    pub seed: u64,
+    /// Number of trajectories requested.
+    pub runs: u64,
+    /// Simulated time (s).
+    pub t_end: f64,
+    /// Recording interval (s).
+    pub record_every: f64,
+    /// Worker threads.
+    pub threads: usize,
+    /// The command line.
+    pub command_line: Vec<String>,
+    /// Trajectories completed (set at the end).
+    pub trajectories: u64,
+    /// Reaction events fired in all trajectories (set at the end).
+    pub total_events: u64,
+    /// Wall-clock seconds of the simulation and writing (set at the end).
+    pub wall_seconds: f64,
+}
+
+impl RunMetadata {
+    /// Metadata for a run that is about to start.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model: &Model,
+        protocol: Option<&str>,
+        method: &str,
+        seed: u64,
+        runs: u64,
+        t_end: f64,
+        record_every: f64,
+        threads: usize,
+        command_line: Vec<String>,
+    ) -> Self {
+        RunMetadata {
+            program: "spinesim".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            model_name: model.name.clone(),
+            model_path: model.path.display().to_string(),
+            model_sha256: sha256_hex(&model.text),
+            protocol: protocol.map(str::to_string),
+            method: method.into(),
+            seed,
+            runs,
+            t_end,
+            record_every,
+            threads,
+            command_line,
+            trajectories: 0,
+            total_events: 0,
+            wall_seconds: 0.0,
+        }
+    }
+
+    /// Pretty JSON for `run.json`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("metadata serialises")
+    }
+
+    /// Key-value pairs for Parquet files (`spinesim.*` keys, and the model text).
+    pub fn key_values(&self, model_text: &str) -> Vec<(String, String)> {
+        vec![
+            (
+                "spinesim.run".into(),
+                serde_json::to_string(self).expect("metadata serialises"),
+            ),
+            ("spinesim.version".into(), self.version.clone()),
+            ("spinesim.model_name".into(), self.model_name.clone()),
+            ("spinesim.model_sha256".into(), self.model_sha256.clone()),
+            ("spinesim.model_text".into(), model_text.to_string()),
+            (
+                "spinesim.protocol".into(),
+                self.protocol.clone().unwrap_or_default(),
+            ),
+            ("spinesim.method".into(), self.method.clone()),
+            ("spinesim.seed".into(), self.seed.to_string()),
+            ("spinesim.command_line".into(), self.command_line.join(" ")),
+        ]
+    }
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,136 @@
+//! The wide trajectory table: `run` (u64), `time` (f64, s), one column per recorded quantity
+//! (Int64 for species and integer observables, Float64 otherwise). Rows are buffered and
+//! written as row groups, so memory does not grow with the number of trajectories.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::file::metadata::KeyValue;
+
+use super::{commit, partial_path, writer_properties};
+use crate::error::RunError;
+use crate::trajectory::Trajectory;
+
+/// Rows buffered before a row group is written.
+const ROWS_PER_BATCH: usize = 1 << 16;
+
+/// The schema of a trajectory table.
+pub fn trajectory_schema(columns: &[String], integer: &[bool]) -> SchemaRef {
+    let mut fields = vec![
+        Field::new("run", DataType::UInt64, false),
+        Field::new("time", DataType::Float64, false),
+    ];
+    for (name, &int) in columns.iter().zip(integer) {
+        let ty = if int {
+            DataType::Int64
+        } else {
+            DataType::Float64
+        };
+        fields.push(Field::new(name, ty, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// Streams trajectories into one Parquet file.
+pub struct TrajectoryWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    integer: Vec<bool>,
+    times: Vec<f64>,
+    writer: ArrowWriter<File>,
+    run: Vec<u64>,
+    time: Vec<f64>,
+    values: Vec<Vec<f64>>,
+}
+
+impl std::fmt::Debug for TrajectoryWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrajectoryWriter")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrajectoryWriter {
+    /// Starts `path` (written as `path.partial` until [`TrajectoryWriter::finish`]).
+    pub fn create(
+        path: &Path,
+        columns: &[String],
+        integer: &[bool],
+        times: &[f64],
+        metadata: &[(String, String)],
+    ) -> Result<Self, RunError> {
+        let schema = trajectory_schema(columns, integer);
+        let file = File::create(partial_path(path)).map_err(|e| RunError::io(path, e))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(metadata)))
+            .map_err(|e| RunError::parquet(path, e))?;
+        Ok(TrajectoryWriter {
+            path: path.to_path_buf(),
+            schema,
+            integer: integer.to_vec(),
+            times: times.to_vec(),
+            writer,
+            run: Vec::new(),
+            time: Vec::new(),
+            values: vec![Vec::new(); columns.len()],
+        })
+    }
+
+    /// Appends one trajectory's samples.
+    pub fn push(&mut self, t: &Trajectory) -> Result<(), RunError> {
+        let n_cols = self.values.len();
+        for (row, &time) in self.times.iter().enumerate() {
+            self.run.push(t.run);
+            self.time.push(time);
+            for (c, col) in self.values.iter_mut().enumerate() {
+                col.push(t.samples[row * n_cols + c]);
+            }
+        }
+        if self.run.len() >= ROWS_PER_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), RunError> {
+        if self.run.is_empty() {
+            return Ok(());
+        }
+        let mut arrays: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from(std::mem::take(&mut self.run))),
+            Arc::new(Float64Array::from(std::mem::take(&mut self.time))),
+        ];
+        for (col, &int) in self.values.iter_mut().zip(&self.integer) {
+            let v = std::mem::take(col);
+            arrays.push(if int {
+                Arc::new(Int64Array::from_iter_values(
+                    v.into_iter().map(|x| x as i64),
+                ))
+            } else {
+                Arc::new(Float64Array::from(v))
+            });
+        }
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
+            .map_err(|e| RunError::parquet(&self.path, e))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| RunError::parquet(&self.path, e))
+    }
+
+    /// Writes the remaining rows, adds final metadata, closes and renames the file.
+    pub fn finish(mut self, extra: &[(String, String)]) -> Result<(), RunError> {
+        self.flush()?;
+        for (k, v) in extra {
+            self.writer
+                .append_key_value_metadata(KeyValue::new(k.clone(), v.clone()));
+        }
+        self.writer
+            .close()
+            .map_err(|e| RunError::parquet(&self.path, e))?;
+        commit(&self.path)
+    }
+}

@@ -1,0 +1,145 @@
+//! Protocols become a sorted list of discrete events (times and the actions to apply).
+//!
+//! Order at equal times: pulse ends (`off`) first, then pulse starts (`on`), then single
+//! events; within each group, file order. A pulse width is clipped to the train's period, and
+//! a clipped pulse ends at exactly the next pulse's start time, so a pulse longer than the
+//! period is a continuous one. Events after `t_end` are dropped: a run may simulate part of a
+//! protocol.
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution};
+
+use crate::model::{Action, Protocol};
+use crate::network::State;
+
+/// One discrete event: a time and a range of actions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduledEvent {
+    /// When (s).
+    pub time: f64,
+    first: u32,
+    len: u32,
+}
+
+/// A protocol unrolled into time order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schedule {
+    events: Vec<ScheduledEvent>,
+    actions: Vec<Action>,
+    /// Trains whose pulse width was clipped to the period.
+    pub clipped_trains: Vec<usize>,
+}
+
+impl Schedule {
+    /// Unrolls `protocol` up to and including `t_end`.
+    pub fn new(protocol: &Protocol, t_end: f64) -> Schedule {
+        let mut actions: Vec<Action> = Vec::new();
+        let mut keyed: Vec<(f64, u8, ScheduledEvent)> = Vec::new();
+        let mut clipped_trains = Vec::new();
+        let push = |actions: &mut Vec<Action>, list: &[Action]| {
+            let first = actions.len() as u32;
+            actions.extend_from_slice(list);
+            (first, list.len() as u32)
+        };
+        for (i, train) in protocol.trains.iter().enumerate() {
+            let (on_first, on_len) = push(&mut actions, &train.on);
+            let (off_first, off_len) = push(&mut actions, &train.off);
+            if train.width.is_some_and(|w| w >= train.period) {
+                clipped_trains.push(i);
+            }
+            for k in 0..train.count {
+                let start = train.start + k as f64 * train.period;
+                if start > t_end {
+                    break;
+                }
+                if on_len > 0 {
+                    keyed.push((
+                        start,
+                        1,
+                        ScheduledEvent {
+                            time: start,
+                            first: on_first,
+                            len: on_len,
+                        },
+                    ));
+                }
+                if let (Some(width), true) = (train.width, off_len > 0) {
+                    let next = train.start + (k + 1) as f64 * train.period;
+                    let end = if width >= train.period {
+                        next
+                    } else {
+                        start + width
+                    };
+                    if end <= t_end {
+                        keyed.push((
+                            end,
+                            0,
+                            ScheduledEvent {
+                                time: end,
+                                first: off_first,
+                                len: off_len,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        for event in &protocol.events {
+            let (first, len) = push(&mut actions, &event.actions);
+            if event.time <= t_end {
+                keyed.push((
+                    event.time,
+                    2,
+                    ScheduledEvent {
+                        time: event.time,
+                        first,
+                        len,
+                    },
+                ));
+            }
+        }
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        Schedule {
+            events: keyed.into_iter().map(|(_, _, e)| e).collect(),
+            actions,
+            clipped_trains,
+        }
+    }
+
+    /// The events in time order.
+    pub fn events(&self) -> &[ScheduledEvent] {
+        &self.events
+    }
+
+    /// The actions of one event.
+    pub fn actions(&self, event: &ScheduledEvent) -> &[Action] {
+        &self.actions[event.first as usize..(event.first + event.len) as usize]
+    }
+}
+
+/// Applies one action to the state. The caller refreshes constants and propensities afterwards.
+pub fn apply_action<R: Rng + ?Sized>(action: &Action, state: &mut State, rng: &mut R) {
+    match *action {
+        Action::SetParameter { parameter, value } => state.params[parameter] = value,
+        Action::ScaleParameter { parameter, factor } => state.params[parameter] *= factor,
+        Action::SetSpecies { species, count } => state.counts[species] = count,
+        Action::AddSpecies { species, count } => state.counts[species] += count,
+        Action::RemoveSpecies { species, count } => {
+            state.counts[species] = (state.counts[species] - count).max(0)
+        }
+        Action::Binomial { species, p, into } => {
+            let n = state.counts[species] as u64;
+            let k = if n == 0 || p == 0.0 {
+                0
+            } else {
+                Binomial::new(n, p)
+                    .expect("p was validated to lie in [0, 1]")
+                    .sample(rng) as i64
+            };
+            state.counts[species] -= k;
+            if let Some(j) = into {
+                state.counts[j] += k;
+            }
+        }
+    }
+}
