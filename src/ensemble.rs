@@ -157,6 +157,11 @@ where
             });
         }
         drop(tx);
+        // If the sink panics, release the workers so the scope can unwind instead of hanging.
+        let _release = ReleaseOnDrop {
+            stop: &stop,
+            written: &written,
+        };
 
         // The sink runs here, on the calling thread, in index order.
         let mut pending: BTreeMap<u64, Trajectory> = BTreeMap::new();
@@ -168,15 +173,14 @@ where
             match result {
                 Err(e) => {
                     outcome = Err(e);
-                    stop.store(true, Ordering::Relaxed);
-                    written.1.notify_all();
+                    halt(&stop, &written);
                 }
                 Ok(t) => {
                     pending.insert(t.run, t);
                     while let Some(t) = pending.remove(&expected) {
                         if let Err(e) = sink(&t) {
                             outcome = Err(e);
-                            stop.store(true, Ordering::Relaxed);
+                            halt(&stop, &written);
                             break;
                         }
                         stats.trajectories += 1;
@@ -193,6 +197,25 @@ where
     progress.finish_and_clear();
     stats.sim = *sim_totals.lock().expect("lock");
     outcome.map(|_| stats)
+}
+
+/// Stops the workers and wakes any that wait for the sink, when dropped.
+struct ReleaseOnDrop<'a> {
+    stop: &'a AtomicBool,
+    written: &'a (Mutex<u64>, Condvar),
+}
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        halt(self.stop, self.written);
+    }
+}
+
+/// Tells the workers to stop; the flag is set under the lock so no waiting worker misses it.
+fn halt(stop: &AtomicBool, written: &(Mutex<u64>, Condvar)) {
+    let _guard = written.0.lock().unwrap_or_else(|e| e.into_inner());
+    stop.store(true, Ordering::Relaxed);
+    written.1.notify_all();
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ impl<'p, S: Simulator> Worker<'p, S> {
         } = self;
         let events_before = sim.stats().events;
         net.reset(state);
-        sim.refresh(net, state).map_err(|e| invalid(net, e))?;
+        sim.reset(net, state).map_err(|e| invalid(net, e))?;
         tracker.reset(state);
         out.samples.clear();
         let mut events = plan.schedule.events().iter().peekable();

@@ -68,6 +68,9 @@ pub fn parse_model(text: &str, path: &Path) -> Result<Model, ModelError> {
     }
 }
 
+/// Names that output tables use for their own columns.
+const RESERVED_NAMES: [&str; 4] = ["run", "time", "seed", "events"];
+
 /// Where a name in the shared namespace (parameters, species, observables) points.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Named {
@@ -221,29 +224,37 @@ impl<'a> Loader<'a> {
 
         // Names: parameters, species and observables share one namespace (expressions use all three).
         let mut names: HashMap<String, (Named, Range<usize>)> = HashMap::new();
-        let mut declare =
-            |loader: &mut Self, n: &spec::SpannedStr, kind: &'static str, named: Named| {
-                let s = n.get_ref();
-                if !is_identifier(s) {
-                    loader.error(
-                        n.span(),
-                        kind,
-                        s,
-                        "is not a valid name (letters, digits and _, not starting with a digit)"
-                            .into(),
-                    );
-                } else if let Some((_, first)) = names.get(s) {
-                    let first_line = loader.line(first.start);
-                    loader.error(
-                        n.span(),
-                        kind,
-                        s,
-                        format!("duplicate name (first declared on line {first_line})"),
-                    );
-                } else {
-                    names.insert(s.clone(), (named, n.span()));
-                }
-            };
+        let mut declare = |loader: &mut Self,
+                           n: &spec::SpannedStr,
+                           kind: &'static str,
+                           named: Named| {
+            let s = n.get_ref();
+            if !is_identifier(s) {
+                loader.error(
+                    n.span(),
+                    kind,
+                    s,
+                    "is not a valid name (letters, digits and _, not starting with a digit)".into(),
+                );
+            } else if RESERVED_NAMES.contains(&s.as_str()) {
+                loader.error(
+                    n.span(),
+                    kind,
+                    s,
+                    "is reserved for an output column (run, time, seed, events); rename it".into(),
+                );
+            } else if let Some((_, first)) = names.get(s) {
+                let first_line = loader.line(first.start);
+                loader.error(
+                    n.span(),
+                    kind,
+                    s,
+                    format!("duplicate name (first declared on line {first_line})"),
+                );
+            } else {
+                names.insert(s.clone(), (named, n.span()));
+            }
+        };
         for (i, p) in parameters.iter().enumerate() {
             declare(self, &p.name, "parameter", Named::Parameter(i));
         }

@@ -54,7 +54,11 @@ pub trait Simulator: Send {
     /// The method's name, as written to `run.json`.
     fn name(&self) -> &'static str;
 
-    /// Recomputes everything derived from the state (after a reset or a discrete event).
+    /// Starts a new trajectory from `state`: forgets anything adapted to the previous one, then
+    /// refreshes.
+    fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason>;
+
+    /// Recomputes everything derived from the state (after a discrete event).
     fn refresh(&mut self, net: &Network, state: &State) -> Result<(), StopReason>;
 
     /// Fires reactions until the next one would happen after `t_stop`, then sets

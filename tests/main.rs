@@ -1,0 +1,11 @@
+//! All integration tests, compiled into one binary (statistical ones are meant for
+//! `cargo test --release`).
+
+mod common;
+
+mod cli;
+mod conversion;
+mod malformed;
+mod parquet_roundtrip;
+mod reproducibility;
+mod statistical;
