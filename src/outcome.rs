@@ -242,10 +242,11 @@ impl<'p> OutcomeTracker<'p> {
         }
     }
 
-    /// Handles every window boundary at `t` (the state must be at `t`).
-    pub fn boundaries_at(&mut self, t: f64) {
+    /// Handles every window boundary up to `horizon` (the same instant as `t`, within rounding);
+    /// the state must be at `t`.
+    pub fn boundaries_at(&mut self, t: f64, horizon: f64) {
         while let Some(&(time, i, k, which)) = self.plan.boundaries.get(self.next_boundary) {
-            if time > t {
+            if time > horizon {
                 break;
             }
             let i = i as usize;

@@ -12,6 +12,12 @@ use rand_distr::{Binomial, Distribution};
 use crate::model::{Action, Protocol};
 use crate::network::State;
 
+/// Two stop times closer than this (s) are one instant: relative 1e-12, far below any time
+/// scale of the models and far above the rounding of `start + k × period`.
+pub fn same_instant_tolerance(t: f64) -> f64 {
+    1e-12 * t.abs().max(1.0)
+}
+
 /// One discrete event: a time and a range of actions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScheduledEvent {
@@ -33,6 +39,7 @@ pub struct Schedule {
 impl Schedule {
     /// Unrolls `protocol` up to and including `t_end`.
     pub fn new(protocol: &Protocol, t_end: f64) -> Schedule {
+        let t_last = t_end + same_instant_tolerance(t_end);
         let mut actions: Vec<Action> = Vec::new();
         let mut keyed: Vec<(f64, u8, ScheduledEvent)> = Vec::new();
         let mut clipped_trains = Vec::new();
@@ -49,7 +56,7 @@ impl Schedule {
             }
             for k in 0..train.count {
                 let start = train.start + k as f64 * train.period;
-                if start > t_end {
+                if start > t_last {
                     break;
                 }
                 if on_len > 0 {
@@ -70,7 +77,7 @@ impl Schedule {
                     } else {
                         start + width
                     };
-                    if end <= t_end {
+                    if end <= t_last {
                         keyed.push((
                             end,
                             0,
@@ -86,7 +93,7 @@ impl Schedule {
         }
         for event in &protocol.events {
             let (first, len) = push(&mut actions, &event.actions);
-            if event.time <= t_end {
+            if event.time <= t_last {
                 keyed.push((
                     event.time,
                     2,

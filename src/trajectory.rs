@@ -8,7 +8,7 @@ use crate::error::RunError;
 use crate::model::{Model, Protocol};
 use crate::network::{Network, State};
 use crate::outcome::{OutcomePlan, OutcomeTracker, OutcomeValue};
-use crate::schedule::{apply_action, Schedule};
+use crate::schedule::{apply_action, same_instant_tolerance, Schedule};
 use crate::simulator::{Simulator, StopReason};
 
 /// Everything fixed for all trajectories of a run.
@@ -168,8 +168,11 @@ impl<'p, S: Simulator> Worker<'p, S> {
                     e => return Err(invalid(net, e)),
                 }
             }
+            // Stops closer than rounding error (a pulse at 0.1 + 12 × 0.1 s and the recording at
+            // 13 × 0.1 s) are the same instant.
+            let horizon = next + same_instant_tolerance(next);
             let mut changed = false;
-            while let Some(e) = events.next_if(|e| e.time <= next) {
+            while let Some(e) = events.next_if(|e| e.time <= horizon) {
                 for action in plan.schedule.actions(e) {
                     apply_action(action, state, rng);
                 }
@@ -180,11 +183,11 @@ impl<'p, S: Simulator> Worker<'p, S> {
                 sim.refresh(net, state).map_err(|e| invalid(net, e))?;
                 tracker.resync(state);
             }
-            if boundaries.next_if(|&b| b <= next).is_some() {
-                while boundaries.next_if(|&b| b <= next).is_some() {}
-                tracker.boundaries_at(next);
+            if boundaries.next_if(|&b| b <= horizon).is_some() {
+                while boundaries.next_if(|&b| b <= horizon).is_some() {}
+                tracker.boundaries_at(next, horizon);
             }
-            while records.next_if(|&r| r <= next).is_some() {
+            while records.next_if(|&r| r <= horizon).is_some() {
                 for terms in &plan.column_terms {
                     out.samples
                         .push(terms.iter().map(|&(s, w)| w * state.counts[s] as f64).sum());

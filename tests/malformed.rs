@@ -316,6 +316,36 @@ initial = 0
 }
 
 #[test]
+fn reserved_output_column_names_are_refused() {
+    for (kind, reserved) in [
+        ("species", "time"),
+        ("parameter", "run"),
+        ("observable", "events"),
+    ] {
+        let extra = match kind {
+            "species" => format!("\n[[species]]\nname = \"{reserved}\"\ninitial = 1\n"),
+            "parameter" => format!("\n[[parameters]]\nname = \"{reserved}\"\nvalue = \"1 s\"\n"),
+            _ => format!("\n[[observables]]\nname = \"{reserved}\"\nexpr = \"Ca + CaN\"\n"),
+        };
+        let text = with(&extra);
+        let e = errors(&text);
+        let d = e
+            .diagnostics
+            .iter()
+            .find(|d| d.item == reserved)
+            .unwrap_or_else(|| panic!("no error for {reserved}:\n{}", list(&e)));
+        check(
+            d,
+            &text,
+            &format!("name = \"{reserved}\""),
+            kind,
+            reserved,
+            &["reserved"],
+        );
+    }
+}
+
+#[test]
 fn rate_unit_does_not_match_order() {
     let text = with(
         r#"
@@ -894,7 +924,7 @@ observable = "Nope"
 /// `vec![NAN; n]`), so each parameter-dependent rate, even one that does not use the broken
 /// parameter, gets a spurious "rate evaluates to NaN" error. Here `decay` uses only `k`.
 #[test]
-#[ignore = "src bug: a broken derived parameter cascades into 'rate evaluates to NaN' on unrelated reactions"]
+
 fn broken_parameter_does_not_cascade_into_unrelated_rates() {
     let text = r#"[model]
 name = "m"

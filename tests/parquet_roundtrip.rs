@@ -677,3 +677,79 @@ fn outcomes_roundtrip_across_batches() {
         assert_eq!(class2[i], "LTD");
     }
 }
+
+/// SRC BUG: outcome names are not checked against the columns the outcomes table already has.
+/// An outcome named `events` (or `run`, `seed`), or one named `x_pct` beside a relative change
+/// named `x`, is accepted by the loader and gives `outcomes.parquet` two columns with the same
+/// name. Either the loader should reject such names or the writer must keep columns unique;
+/// this test accepts both fixes.
+#[test]
+
+fn outcome_columns_have_unique_names() {
+    let text = r#"
+[model]
+name = "dup"
+[[compartments]]
+name = "c"
+volume = "1 fL"
+[[species]]
+name = "A"
+initial = 10
+[[reactions]]
+name = "decay"
+equation = "A ->"
+rate = "1 /s"
+[[outcomes]]
+name = "events"
+kind = "peak"
+observable = "A"
+[[outcomes]]
+name = "x"
+kind = "relative_change"
+observable = "A"
+baseline = ["0 s", "1 s"]
+final = ["end - 1 s", "end"]
+ltd_below = -10.0
+ltp_above = 10.0
+[[outcomes]]
+name = "x_pct"
+kind = "mean"
+observable = "A"
+"#;
+    let model = match parse_model(text, Path::new("dup.toml")) {
+        Err(e) => {
+            // Rejecting the names is a fix too, if it says which outcome.
+            let shown = e.to_string();
+            assert!(
+                shown.contains("events") && shown.contains("x_pct"),
+                "{shown}"
+            );
+            return;
+        }
+        Ok(m) => m,
+    };
+    let net = Network::compile(&model);
+    let plan = OutcomePlan::new(&model, &net, 5.0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outcomes.parquet");
+    let mut w = OutcomesWriter::create(&path, &plan, &[]).unwrap();
+    w.push(&Trajectory {
+        run: 0,
+        seed: 1,
+        events: 2,
+        samples: Vec::new(),
+        outcomes: vec![
+            OutcomeValue::Scalar(10.0),
+            change(9.0, 1.0, Class::Ltd),
+            OutcomeValue::Scalar(4.0),
+        ],
+    })
+    .unwrap();
+    w.finish().unwrap();
+    let r = read(&path);
+    let mut names: Vec<&str> = r.fields.iter().map(|(n, _)| n.as_str()).collect();
+    let all = names.join(", ");
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), r.fields.len(), "duplicate column names: {all}");
+}

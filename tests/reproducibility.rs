@@ -231,8 +231,9 @@ fn spine_ltd_core_totals_conserved_by_stoichiometry() {
     }
 }
 
-/// One trajectory of `lfs_1hz` cut at 330 s (31 pulse starts, 30 complete pulses): every conserved total equals its initial
-/// value at every recorded second, and no recorded species or observable is negative.
+/// One trajectory of `lfs_1hz` cut at 330 s (31 pulse starts, 30 complete pulses): every
+/// conserved total equals its initial value at every recorded second, and no recorded species or
+/// observable is negative.
 #[test]
 fn spine_ltd_core_invariants_along_a_trajectory() {
     let s = Setup::new(
@@ -241,11 +242,9 @@ fn spine_ltd_core_invariants_along_a_trajectory() {
         330.0,
         1.0,
     );
-    assert_eq!(
-        s.plan.schedule.events().len(),
-        4 * 30,
-        "30 pulses of 2 on/off trains"
-    );
+    // Pulse starts at 300, 301, …, 330 s (t_end is included: 31 `on`s per train); the `off`s of
+    // the pulse at 330 s (330.001 and 330.020 s) fall after t_end: 30 per train.
+    assert_eq!(s.plan.schedule.events().len(), 2 * (31 + 30));
     let t = s.one(330);
     assert!(t.events > 10_000, "only {} events", t.events);
     let ncol = s.plan.columns.len();
@@ -315,7 +314,7 @@ fn golden_first_events_birth_death() {
     let net = Network::compile(&m);
     let mut state = net.initial_state();
     let mut sim = Direct::new(&net);
-    sim.refresh(&net, &state).unwrap();
+    sim.reset(&net, &state).unwrap();
     let mut hook = FirstN(10, Vec::new());
     let mut rng = trajectory_rng(2024, 0);
     // One call, so no stop discards a waiting time: the golden record is the plain event chain.

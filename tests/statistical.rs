@@ -38,8 +38,9 @@ fn birth_death_propensity_is_exactly_k() {
 /// α = 0.001.
 ///
 /// Power: a 5 % error in either rate shifts the law to Poisson(10.5) or Poisson(9.52); the
-/// expected chi-square excess is ≈ N (Δλ)²/λ = 4000 × 0.25 / 10 = 100 on ~17 df, far beyond the
-/// critical value ≈ 40.8 (checked by running this test against Poisson(10.5): p ≈ 1e-20).
+/// expected chi-square excess is ≈ N (Δλ)²/λ = 4000 × 0.25 / 10 = 100 on ~20 df, far beyond the
+/// critical value χ²₂₀(0.999) = 45.3 (checked by running this test against Poisson(10.5):
+/// p ≈ 2e-13, and against Poisson(10/1.05): p ≈ 1e-15).
 #[test]
 fn birth_death_stationary_is_poisson() {
     let s = Setup::new(
@@ -149,7 +150,7 @@ fn decay20_firings(seed: u64, runs: u64) -> Vec<Vec<f64>> {
     (0..runs)
         .map(|i| {
             let mut state = net.initial_state();
-            sim.refresh(&net, &state).unwrap();
+            sim.reset(&net, &state).unwrap();
             let mut hook = Firings::default();
             let stop = sim.advance_until(
                 &net,
@@ -378,4 +379,83 @@ actions = [ { binomial = "X", p = 0.3, into = "Y" } ]
         chi.p_value > 0.001,
         "Y(1) is not Binomial(40, 0.3): {chi:?}"
     );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Regression tests for two bugs found while writing these tests; both fail on commit eb204ee
+// (the 1.3 s pulse is dropped or recorded late, and Y(10) = 0 in every trajectory).
+// ------------------------------------------------------------------------------------------------
+
+/// A 10 Hz train from 0.1 s and recordings every 0.1 s: the k-th recording is nominally at the
+/// k-th pulse, so it must show k molecules. Pulse times are computed as `start + k × (1/f)` and
+/// recording times as `k × record_every`; these differ by an ulp for some k (pulse
+/// 0.1 + 12 × 0.1 = 1.3000000000000003 s, recording 13 × 0.1 = 1.3 s). Compared exactly, the
+/// pulse was applied *after* the recording it nominally coincides with (at 1.3, 1.5 and 1.8 s
+/// here), and a train cut at `t_end = 1.3 s` lost its nominal 1.3 s pulse while one cut at
+/// `t_end = 5 s` keeps its 5 s pulse (`pulse_train_times_and_counts`).
+#[test]
+fn pulse_at_nominal_recording_time_is_recorded() {
+    let text = PULSED
+        .replace("start = \"1 s\"", "start = \"0.1 s\"")
+        .replace("frequency = \"2 Hz\"", "frequency = \"10 Hz\"")
+        .replace("amount = 10", "amount = 1");
+    let m = model(&text);
+    let proto = m.protocol("train").unwrap().clone();
+    assert_eq!(
+        Schedule::new(&proto, 1.3).events().len(),
+        13,
+        "pulses up to and including t_end = 1.3 s"
+    );
+    let s = Setup::new(m, Some("train"), 2.0, 0.1);
+    let x = s.one(1).samples;
+    let wrong: Vec<(f64, f64)> = s
+        .plan
+        .record_times
+        .iter()
+        .zip(&x)
+        .enumerate()
+        .filter(|&(k, (_, &v))| v != k as f64)
+        .map(|(_, (&t, &v))| (t, v))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "(time, X) not showing the pulse at that time: {wrong:?}"
+    );
+}
+
+/// `Direct` keeps the total propensity a₀ by differences. A propensity below half an ulp of a
+/// large one is absorbed in a₀: here a₀ = 1e18 + 1 = 1e18; the fast channel fires once and the
+/// running a₀ becomes exactly 0 while the slow channel (`-> Y`, 1 event/s) still has a
+/// propensity of 1. A simulator that believes a₀ ≤ 0 without re-summing (as `Direct` did,
+/// re-summing only every 4096 events and on `refresh`) never fires Y again. The exact law is Y(10) ~ Poisson(10):
+/// chi-square over 1000 trajectories, α = 0.001 (the bug gave Y(10) = 0 every time, p = 0).
+#[test]
+fn small_propensity_survives_a_fast_channel() {
+    let text = r#"
+[model]
+name = "absorbed"
+[[compartments]]
+name = "cell"
+volume = "1.6605390671738466e-3 fL"
+[[species]]
+name = "A"
+initial = 1
+[[species]]
+name = "Y"
+initial = 0
+[[reactions]]
+name = "fast"
+equation = "A ->"
+rate = "1e18 /s"
+[[reactions]]
+name = "slow"
+equation = "-> Y"
+rate = "1 uM/s"
+"#;
+    let s = Setup::new(model(text), None, 10.0, 10.0);
+    let col = s.column("Y");
+    let y = as_counts(&s.collect_at(8, 1000, &[10.0], col)[0]);
+    let law = Poisson::new(10.0).unwrap();
+    let chi = chi_square_discrete(&y, |k| law.cdf(k));
+    assert!(chi.p_value > 0.001, "Y(10) is not Poisson(10): {chi:?}");
 }

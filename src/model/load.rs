@@ -560,7 +560,7 @@ impl<'a> Loader<'a> {
 
     /// Initial parameter values, derived ones computed in dependency order.
     fn parameter_values(&mut self, params: &[Parameter]) -> Vec<f64> {
-        parameter_values(params).unwrap_or_else(|| vec![f64::NAN; params.len()])
+        evaluate_parameters(params).0
     }
 
     fn species(
@@ -871,7 +871,12 @@ impl<'a> Loader<'a> {
             Some((Named::Parameter(j), _)) => Some(Slot::Param(*j as u32)),
             _ => None,
         };
-        if let Ok(code) = Compiled::new(&e, &resolve) {
+        // A parameter that could not be computed has been reported already.
+        let inputs_known = e.names().iter().all(|n| match names.get(*n) {
+            Some((Named::Parameter(j), _)) => !values[*j].is_nan(),
+            _ => true,
+        });
+        if let (Ok(code), true) = (Compiled::new(&e, &resolve), inputs_known) {
             let v = code.eval(values, &[]);
             if !v.is_finite() || v < 0.0 {
                 self.error(
@@ -1379,12 +1384,32 @@ impl<'a> Loader<'a> {
         quantity_names: &[&str],
     ) -> Vec<Outcome> {
         let mut out: Vec<Outcome> = Vec::new();
+        // Column names of outcomes.parquet: the fixed ones, then each outcome's.
+        let mut columns: Vec<String> = vec!["run".into(), "seed".into(), "events".into()];
         for o in specs {
             let name = o.name.get_ref();
             if out.iter().any(|x| &x.name == name) {
                 self.error(o.name.span(), "outcome", name, "duplicate name".into());
                 continue;
             }
+            let own: Vec<String> = if o.kind.get_ref() == "relative_change" {
+                ["baseline", "final", "pct", "class"]
+                    .iter()
+                    .map(|s| format!("{name}_{s}"))
+                    .collect()
+            } else {
+                vec![name.clone()]
+            };
+            if let Some(clash) = own.iter().find(|c| columns.contains(c)) {
+                self.error(
+                    o.name.span(),
+                    "outcome",
+                    name,
+                    format!("its column '{clash}' in outcomes.parquet is already used; rename the outcome"),
+                );
+                continue;
+            }
+            columns.extend(own);
             let Some(quantity) = quantity_of(o.observable.get_ref()) else {
                 let hint = did_you_mean(o.observable.get_ref(), quantity_names.iter().copied());
                 self.error(
@@ -1509,6 +1534,12 @@ struct ActionContext<'m> {
 /// Parameter values with derived ones computed in dependency order (None if a definition is
 /// unresolvable, which validation has already reported).
 pub fn parameter_values(params: &[Parameter]) -> Option<Vec<f64>> {
+    let (values, complete) = evaluate_parameters(params);
+    complete.then_some(values)
+}
+
+/// Parameter values, NaN for any that cannot be computed; the flag says whether all could.
+fn evaluate_parameters(params: &[Parameter]) -> (Vec<f64>, bool) {
     let mut values = vec![f64::NAN; params.len()];
     let mut done: Vec<bool> = params
         .iter()
@@ -1539,7 +1570,9 @@ pub fn parameter_values(params: &[Parameter]) -> Option<Vec<f64>> {
             {
                 continue;
             }
-            let code = Compiled::new(e, &resolve).ok()?;
+            let Ok(code) = Compiled::new(e, &resolve) else {
+                continue;
+            };
             values[i] = code.eval(&values, &[]);
             done[i] = true;
             progress = true;
@@ -1548,5 +1581,6 @@ pub fn parameter_values(params: &[Parameter]) -> Option<Vec<f64>> {
             break;
         }
     }
-    done.iter().all(|&d| d).then_some(values)
+    let complete = done.iter().all(|&d| d);
+    (values, complete)
 }

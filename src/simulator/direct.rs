@@ -3,7 +3,8 @@
 //! Each step draws the waiting time `τ = −ln(u₁)/a₀` and the channel `r` with
 //! `Σ_{j<r} a_j ≤ u₂ a₀ < Σ_{j≤r} a_j` (linear search). After a firing only the channels in the
 //! dependency graph are recomputed; `a₀` is updated by differences and re-summed from scratch
-//! every [`RESUM_EVERY`] events and at every stop, so floating-point drift cannot accumulate.
+//! every [`RESUM_EVERY`] events, at every stop, and whenever it falls below [`RESUM_RATIO`] of
+//! the last exact sum, so neither drift nor cancellation can lose a channel.
 //!
 //! The search runs over the channels in an adaptive order (the sorting direct method of
 //! McCollum et al. 2006): a channel that fires moves one place forward, so the frequent ones
@@ -19,6 +20,10 @@ use crate::network::{Network, State};
 /// Events between two full re-summations of the total propensity.
 pub const RESUM_EVERY: u32 = 4096;
 
+/// The running total is re-summed as soon as it falls below this fraction of the last exact
+/// sum, where the differences it accumulated may have lost the small propensities.
+pub const RESUM_RATIO: f64 = 1e-6;
+
 /// The direct method.
 #[derive(Debug, Clone)]
 pub struct Direct {
@@ -29,6 +34,8 @@ pub struct Direct {
     /// Search position of each channel.
     position: Vec<u32>,
     total: f64,
+    /// Re-sum when the running total falls below this (a fraction of the last exact sum).
+    resum_below: f64,
     since_resum: u32,
     stats: SimStats,
 }
@@ -42,6 +49,7 @@ impl Direct {
             order: (0..n as u32).collect(),
             position: (0..n as u32).collect(),
             total: 0.0,
+            resum_below: 0.0,
             since_resum: 0,
             stats: SimStats::default(),
         }
@@ -50,6 +58,7 @@ impl Direct {
     #[inline]
     fn resum(&mut self) {
         self.total = self.propensities.iter().sum();
+        self.resum_below = self.total * RESUM_RATIO;
         self.since_resum = 0;
         self.stats.resums += 1;
     }
@@ -108,10 +117,16 @@ impl Simulator for Direct {
         rng: &mut R,
         hook: &mut H,
     ) -> StopReason {
+        self.resum();
         loop {
-            if self.total <= 0.0 {
-                state.t = t_stop;
-                return StopReason::ReachedStop;
+            if self.total <= self.resum_below {
+                // Cancellation can leave a0 far below the sum of what is left (1e18 + 1 − 1e18
+                // is 0 in floating point): re-sum before believing it.
+                self.resum();
+                if self.total <= 0.0 {
+                    state.t = t_stop;
+                    return StopReason::ReachedStop;
+                }
             }
             let t_next = state.t - uniform_open0(rng).ln() / self.total;
             if t_next > t_stop {
