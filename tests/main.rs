@@ -3,6 +3,7 @@
 
 mod common;
 
+mod allocation;
 mod cli;
 mod conversion;
 mod malformed;
