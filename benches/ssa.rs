@@ -8,7 +8,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{
@@ -157,9 +157,11 @@ fn bench_trajectory(
         .simulate(&mut trajectory_rng(SEED, 0), &mut out)
         .expect("trajectory");
     let events = out.events;
+    let clock = Instant::now();
     worker
         .simulate(&mut trajectory_rng(SEED, 0), &mut out)
         .expect("trajectory");
+    let once = clock.elapsed();
     assert_eq!(out.events, events, "trajectory not reproducible");
     eprintln!(
         "{}: {protocol} to {t_end} s = {events} events, {} scheduled events",
@@ -167,7 +169,9 @@ fn bench_trajectory(
         plan.schedule.events().len()
     );
     g.throughput(Throughput::Elements(events));
-    g.sampling_mode(SamplingMode::Flat);
+    // One iteration per sample: ask for the time 10 of them take (no warning), at least 5 s.
+    g.sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(5).max(once * 11));
     let id = BenchmarkId::new("direct/simulate", format!("{protocol}_{t_end}s"));
     g.bench_function(id, |b| {
         b.iter(|| {
@@ -243,9 +247,8 @@ fn spine(c: &mut Criterion) {
     // At rest from the first second on: ≈ 1.5e5 events/s, so 3 s ≈ 4.5e5 events.
     Slice::new(&net, 1.0, 3.0).bench(&mut g, "spine_ltd_core");
 
-    // Whole trajectories: the first 10 pulses of LFS (pulses from 300 s) vs no stimulation.
-    // Each takes seconds, so criterion takes 10 single-iteration samples (and says the 5 s
-    // measurement time is exceeded).
+    // Whole trajectories: the first 10 pulses of LFS (pulses from 300 s; the 11th starts at
+    // t_end) vs no stimulation. Each takes seconds, so criterion takes 10 single-iteration samples.
     let t_end = 310.0;
     bench_trajectory(&mut g, &model, &net, "baseline", t_end);
     bench_trajectory(&mut g, &model, &net, "lfs_1hz", t_end);
