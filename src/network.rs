@@ -34,6 +34,64 @@ enum Kernel {
     Custom(u32),
 }
 
+/// Marks a channel whose propensity is not of order ≤ 2 mass action (see [`LowOrder`]).
+const SLOW: u32 = u32::MAX;
+
+/// A mass-action channel of order ≤ 2 in branch-free form:
+/// `c · (nA·ka + ca) · (nB·kb + cb)`. Zero order: ka = kb = 0, ca = cb = 1; first order:
+/// kb = 0, cb = 1; `A + B`: ka = kb = 1, ca = cb = 0; `2 A`: b = a, cb = −1. Every product is
+/// the same floating-point operation as the textbook formula (×1, +0 and ×0 + 1 are exact).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LowOrder {
+    a: u32,
+    b: u32,
+    ka: f64,
+    ca: f64,
+    kb: f64,
+    cb: f64,
+}
+
+impl LowOrder {
+    fn of(kernel: &Kernel) -> LowOrder {
+        let k = |a, b, ka, ca, kb, cb| LowOrder {
+            a,
+            b,
+            ka,
+            ca,
+            kb,
+            cb,
+        };
+        match *kernel {
+            Kernel::Zero => k(0, 0, 0.0, 1.0, 0.0, 1.0),
+            Kernel::First(a) => k(a, a, 1.0, 0.0, 0.0, 1.0),
+            Kernel::Second(a, b) => k(a, b, 1.0, 0.0, 1.0, 0.0),
+            Kernel::Dimer(a) => k(a, a, 1.0, 0.0, 1.0, -1.0),
+            Kernel::General(..) | Kernel::Custom(_) => k(SLOW, SLOW, 0.0, 0.0, 0.0, 0.0),
+        }
+    }
+}
+
+/// A channel to recompute after a firing; custom propensities are flagged because only they
+/// can come out invalid (negative or not finite) between two refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependent(u32);
+
+impl Dependent {
+    const CUSTOM: u32 = 1 << 31;
+
+    /// The channel index.
+    #[inline]
+    pub fn channel(self) -> usize {
+        (self.0 & !Self::CUSTOM) as usize
+    }
+
+    /// True when the propensity is a custom expression and must be checked.
+    #[inline]
+    pub fn needs_check(self) -> bool {
+        self.0 & Self::CUSTOM != 0
+    }
+}
+
 /// A channel whose propensity is a custom expression.
 #[derive(Debug, Clone)]
 struct CustomLaw {
@@ -63,6 +121,7 @@ pub struct Network {
     initial_counts: Vec<i64>,
     initial_params: Vec<f64>,
     kernels: Vec<Kernel>,
+    low_order: Vec<LowOrder>,
     general_terms: Vec<(u32, u32)>,
     custom: Vec<CustomLaw>,
     /// Per mass-action channel: the rate expression and its scale.
@@ -73,7 +132,7 @@ pub struct Network {
     change_species: Vec<u32>,
     change_delta: Vec<i64>,
     dependents_start: Vec<u32>,
-    dependents: Vec<u32>,
+    dependents: Vec<Dependent>,
 }
 
 impl Network {
@@ -171,7 +230,10 @@ impl Network {
             let changed = &change_species[change_start[r] as usize..change_start[r + 1] as usize];
             for (d, read) in reads.iter().enumerate() {
                 if read.iter().any(|s| changed.contains(s)) {
-                    dependents.push(d as u32);
+                    let custom = matches!(kernels[d], Kernel::Custom(_));
+                    dependents.push(Dependent(
+                        d as u32 | if custom { Dependent::CUSTOM } else { 0 },
+                    ));
                 }
             }
             dependents_start.push(dependents.len() as u32);
@@ -182,6 +244,7 @@ impl Network {
             channel_names: model.reactions.iter().map(|r| r.name.clone()).collect(),
             initial_counts: model.species.iter().map(|s| s.initial).collect(),
             initial_params,
+            low_order: kernels.iter().map(LowOrder::of).collect(),
             kernels,
             general_terms,
             custom,
@@ -250,13 +313,23 @@ impl Network {
     /// The propensity of channel `r` (events/s) in `state`.
     #[inline]
     pub fn propensity(&self, r: usize, state: &State) -> f64 {
-        let n = |s: u32| state.counts[s as usize] as f64;
+        let k = &self.low_order[r];
         let c = state.constants[r];
+        if k.a != SLOW {
+            let na = state.counts[k.a as usize] as f64;
+            let nb = state.counts[k.b as usize] as f64;
+            return c * (na * k.ka + k.ca) * (nb * k.kb + k.cb);
+        }
+        self.higher_order_or_custom(r, c, state)
+    }
+
+    /// Propensities of general mass action (order > 2) and custom expressions.
+    fn higher_order_or_custom(&self, r: usize, c: f64, state: &State) -> f64 {
+        let n = |s: u32| state.counts[s as usize] as f64;
         match self.kernels[r] {
-            Kernel::Zero => c,
-            Kernel::First(a) => c * n(a),
-            Kernel::Second(a, b) => c * n(a) * n(b),
-            Kernel::Dimer(a) => c * n(a) * (n(a) - 1.0),
+            Kernel::Zero | Kernel::First(_) | Kernel::Second(..) | Kernel::Dimer(_) => {
+                unreachable!("order <= 2 kernels take the branch-free path")
+            }
             Kernel::General(start, end) => {
                 let mut p = c;
                 for &(s, nu) in &self.general_terms[start as usize..end as usize] {
@@ -305,12 +378,7 @@ impl Network {
 
     /// Channels whose propensity must be recomputed after channel `r` fires.
     #[inline]
-    pub fn dependents(&self, r: usize) -> &[u32] {
+    pub fn dependents(&self, r: usize) -> &[Dependent] {
         &self.dependents[self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize]
-    }
-
-    /// True when channel `r` has a custom propensity expression.
-    pub fn is_custom(&self, r: usize) -> bool {
-        matches!(self.kernels[r], Kernel::Custom(_))
     }
 }

@@ -148,10 +148,12 @@ impl Simulator for Direct {
             state.t = t_next;
             net.fire(r, &mut state.counts);
             hook.fired(r, t_next);
-            for &d in net.dependents(r) {
-                let d = d as usize;
+            for &dep in net.dependents(r) {
+                let d = dep.channel();
                 let value = net.propensity(d, state);
-                if !(value >= 0.0 && value.is_finite()) {
+                // Mass action cannot go invalid between refreshes (constants are checked there
+                // and counts stay >= 0); custom expressions can.
+                if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
                     return StopReason::InvalidPropensity { channel: d, value };
                 }
                 let slot = &mut self.propensities[self.position[d] as usize];
