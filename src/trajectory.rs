@@ -183,10 +183,8 @@ impl<'p, S: Simulator> Worker<'p, S> {
                 sim.refresh(net, state).map_err(|e| invalid(net, e))?;
                 tracker.resync(state);
             }
-            if boundaries.next_if(|&b| b <= horizon).is_some() {
-                while boundaries.next_if(|&b| b <= horizon).is_some() {}
-                tracker.boundaries_at(next, horizon);
-            }
+            while boundaries.next_if(|&b| b <= horizon).is_some() {}
+            tracker.boundaries_at(next, horizon);
             while records.next_if(|&r| r <= horizon).is_some() {
                 for terms in &plan.column_terms {
                     out.samples

@@ -237,7 +237,6 @@ pub fn write_summary(
         .write(&batch)
         .map_err(|e| RunError::parquet(out, e))?;
     writer.close().map_err(|e| RunError::parquet(out, e))?;
-    let _ = batch.num_rows();
     commit(out)
 }
 
