@@ -19,7 +19,8 @@
 //! | custom | the expression, and 0 when a reactant is missing |
 
 use crate::expr::{Compiled, Slot};
-use crate::model::{load::parameter_values, Model, ParameterDefinition, RateLaw};
+use crate::model::load::{derived_in_order, parameter_values};
+use crate::model::{Model, RateLaw};
 
 /// How a channel's propensity is computed from counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,28 +149,11 @@ impl Network {
         let initial_params = parameter_values(&model.parameters)
             .expect("validated models have resolvable parameters");
 
-        // Derived parameters in an order where inputs come first.
-        let mut derived: Vec<(usize, Compiled)> = Vec::new();
-        let mut done: Vec<bool> = model
-            .parameters
-            .iter()
-            .map(|p| matches!(p.definition, ParameterDefinition::Value(_)))
-            .collect();
-        while done.iter().any(|d| !d) {
-            for (i, p) in model.parameters.iter().enumerate() {
-                let ParameterDefinition::Derived(e) = &p.definition else {
-                    continue;
-                };
-                let ready = e
-                    .names()
-                    .iter()
-                    .all(|n| param_index(n).is_some_and(|j| done[j]));
-                if !done[i] && ready {
-                    derived.push((i, Compiled::new(e, &resolve).expect("validated expression")));
-                    done[i] = true;
-                }
-            }
-        }
+        let (derived, complete) = derived_in_order(&model.parameters);
+        assert!(
+            complete,
+            "validated models have resolvable derived parameters"
+        );
 
         let mut kernels = Vec::new();
         let mut general_terms = Vec::new();

@@ -1540,40 +1540,52 @@ pub fn parameter_values(params: &[Parameter]) -> Option<Vec<f64>> {
 
 /// Parameter values, NaN for any that cannot be computed; the flag says whether all could.
 fn evaluate_parameters(params: &[Parameter]) -> (Vec<f64>, bool) {
-    let mut values = vec![f64::NAN; params.len()];
-    let mut done: Vec<bool> = params
+    let mut values: Vec<f64> = params
         .iter()
-        .map(|p| matches!(p.definition, ParameterDefinition::Value(_)))
+        .map(|p| match p.definition {
+            ParameterDefinition::Value(x) => x,
+            ParameterDefinition::Derived(_) => f64::NAN,
+        })
         .collect();
-    for (v, p) in values.iter_mut().zip(params) {
-        if let ParameterDefinition::Value(x) = p.definition {
-            *v = x;
-        }
+    let (order, complete) = derived_in_order(params);
+    for (i, code) in &order {
+        values[*i] = code.eval(&values, &[]);
     }
+    (values, complete)
+}
+
+/// The derived parameters, compiled, in an order where every input comes before its users;
+/// the flag says whether all of them could be placed (false after an unknown name or a cycle,
+/// which validation reports).
+pub fn derived_in_order(params: &[Parameter]) -> (Vec<(usize, Compiled)>, bool) {
     let index: HashMap<&str, usize> = params
         .iter()
         .enumerate()
         .map(|(i, p)| (p.name.as_str(), i))
         .collect();
     let resolve = |n: &str| index.get(n).map(|&i| Slot::Param(i as u32));
+    let mut done: Vec<bool> = params
+        .iter()
+        .map(|p| matches!(p.definition, ParameterDefinition::Value(_)))
+        .collect();
+    let mut order = Vec::new();
     loop {
         let mut progress = false;
         for (i, p) in params.iter().enumerate() {
             let ParameterDefinition::Derived(e) = &p.definition else {
                 continue;
             };
-            if done[i]
-                || !e
-                    .names()
-                    .iter()
-                    .all(|n| index.get(n).is_some_and(|&j| done[j]))
-            {
+            let ready = e
+                .names()
+                .iter()
+                .all(|n| index.get(n).is_some_and(|&j| done[j]));
+            if done[i] || !ready {
                 continue;
             }
             let Ok(code) = Compiled::new(e, &resolve) else {
                 continue;
             };
-            values[i] = code.eval(&values, &[]);
+            order.push((i, code));
             done[i] = true;
             progress = true;
         }
@@ -1581,6 +1593,5 @@ fn evaluate_parameters(params: &[Parameter]) -> (Vec<f64>, bool) {
             break;
         }
     }
-    let complete = done.iter().all(|&d| d);
-    (values, complete)
+    (order, done.iter().all(|&d| d))
 }
