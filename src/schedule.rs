@@ -105,6 +105,10 @@ impl Schedule {
                 ));
             }
         }
+        for (time, action) in drive_updates(protocol, t_last) {
+            let (first, len) = push(&mut actions, &[action]);
+            keyed.push((time, 1, ScheduledEvent { time, first, len }));
+        }
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         Schedule {
             events: keyed.into_iter().map(|(_, _, e)| e).collect(),
@@ -122,6 +126,94 @@ impl Schedule {
     pub fn actions(&self, event: &ScheduledEvent) -> &[Action] {
         &self.actions[event.first as usize..(event.first + event.len) as usize]
     }
+}
+
+/// The longest a driven parameter's value lags its update instant: it is the kernel sum at the
+/// middle of the interval to the next update, but at most this far into it (the rule of the
+/// mean-field reference of `spine_bidirectional`).
+pub const DRIVE_MAX_LAG: f64 = 0.05;
+
+/// Driven parameters become `SetParameter` actions, computed once for all trajectories.
+///
+/// Every driving pulse at `t_k` schedules updates at `t_k + o` for each drive-sample offset
+/// `o`, and a last one at `t_k + 10 τ_max`, when its kernels have decayed to < 5e-5 of their
+/// height. At an update `u` with the next update of the same parameter at `u'`, the value is
+/// `base + Σ_k step_k exp(−(s − t_k)/τ_k)` over the pulses `t_k ≤ u`, evaluated at
+/// `s = u + min((u' − u)/2, DRIVE_MAX_LAG)`.
+fn drive_updates(protocol: &Protocol, t_last: f64) -> Vec<(f64, Action)> {
+    let mut parameters: Vec<usize> = protocol
+        .trains
+        .iter()
+        .flat_map(|t| t.drives.iter().map(|d| d.parameter))
+        .collect();
+    parameters.sort_unstable();
+    parameters.dedup();
+    let mut out = Vec::new();
+    for parameter in parameters {
+        // Every pulse that drives this parameter, with its kernels.
+        let mut pulses: Vec<(f64, f64, f64)> = Vec::new(); // (time, step, tau)
+        let mut base = 0.0;
+        let mut tau_max: f64 = 0.0;
+        for train in &protocol.trains {
+            for drive in train.drives.iter().filter(|d| d.parameter == parameter) {
+                base = drive.base;
+                tau_max = tau_max.max(drive.tau);
+                for k in 0..train.count {
+                    let t = train.start + k as f64 * train.period;
+                    if t > t_last {
+                        break;
+                    }
+                    pulses.push((t, drive.step, drive.tau));
+                }
+            }
+        }
+        pulses.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut updates: Vec<f64> = pulses
+            .iter()
+            .flat_map(|&(t, _, _)| {
+                protocol
+                    .drive_samples
+                    .iter()
+                    .map(move |&o| t + o)
+                    .chain(std::iter::once(t + 10.0 * tau_max))
+            })
+            .filter(|&u| u <= t_last)
+            .collect();
+        updates.sort_by(f64::total_cmp);
+        updates.dedup_by(|b, a| (*b - *a).abs() <= same_instant_tolerance(*a));
+        // Running kernel sums per distinct tau, advanced in time order.
+        let mut taus: Vec<f64> = pulses.iter().map(|p| p.2).collect();
+        taus.sort_by(f64::total_cmp);
+        taus.dedup();
+        let mut sums = vec![0.0; taus.len()];
+        let mut sums_time = 0.0;
+        let mut next_pulse = 0;
+        for (i, &u) in updates.iter().enumerate() {
+            for (sum, tau) in sums.iter_mut().zip(&taus) {
+                *sum *= (-(u - sums_time) / tau).exp();
+            }
+            sums_time = u;
+            while next_pulse < pulses.len()
+                && pulses[next_pulse].0 <= u + same_instant_tolerance(u)
+            {
+                let (t, step, tau) = pulses[next_pulse];
+                let j = taus.iter().position(|&x| x == tau).expect("tau listed");
+                sums[j] += step * (-(u - t) / tau).exp();
+                next_pulse += 1;
+            }
+            let lag = updates
+                .get(i + 1)
+                .map_or(DRIVE_MAX_LAG, |&next| ((next - u) / 2.0).min(DRIVE_MAX_LAG));
+            let value = base
+                + sums
+                    .iter()
+                    .zip(&taus)
+                    .map(|(sum, tau)| sum * (-lag / tau).exp())
+                    .sum::<f64>();
+            out.push((u, Action::SetParameter { parameter, value }));
+        }
+    }
+    out
 }
 
 /// Applies one action to the state. The caller refreshes constants and propensities afterwards.

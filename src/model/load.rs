@@ -1077,16 +1077,21 @@ impl<'a> Loader<'a> {
                         "train has `off` actions but no `width`".into(),
                     );
                 }
-                if t.on.is_empty() && t.off.is_empty() {
+                if t.on.is_empty() && t.off.is_empty() && t.drives.is_empty() {
                     self.error(
                         t.count.span(),
                         "protocol",
                         name,
-                        "train has no `on` or `off` actions".into(),
+                        "train has no `on` or `off` actions and no `drives`".into(),
                     );
                 }
                 let on = self.actions(&t.on, name, ctx);
                 let off = self.actions(&t.off, name, ctx);
+                let drives = t
+                    .drives
+                    .iter()
+                    .filter_map(|d| self.drive(d, name, ctx))
+                    .collect();
                 if let (Some(start), Some(f)) = (start, freq) {
                     if f > 0.0 && count >= 1 {
                         trains.push(Train {
@@ -1096,6 +1101,7 @@ impl<'a> Loader<'a> {
                             width,
                             on,
                             off,
+                            drives,
                         });
                     }
                 }
@@ -1116,15 +1122,113 @@ impl<'a> Loader<'a> {
                     events.push(Event { time, actions });
                 }
             }
+            let drive_samples = self.drive_samples(p, name);
+            self.check_driven_parameters(&trains, &events, p, ctx);
             out.push(Protocol {
                 name: name.clone(),
                 description: p.description.clone().unwrap_or_default(),
                 t_end,
                 trains,
                 events,
+                drive_samples,
             });
         }
         out
+    }
+
+    /// One `drives` entry of a train.
+    fn drive(&mut self, d: &spec::DriveSpec, protocol: &str, ctx: &ActionContext) -> Option<Drive> {
+        let pname = d.parameter.get_ref().as_str();
+        let Some(Named::Parameter(i)) = ctx.names.get(pname).map(|(n, _)| *n) else {
+            let hint = did_you_mean(pname, ctx.parameters.iter().map(|p| p.name.as_str()));
+            self.error(
+                d.parameter.span(),
+                "protocol",
+                protocol,
+                format!("drive of unknown parameter '{pname}'{hint}"),
+            );
+            return None;
+        };
+        let param = &ctx.parameters[i];
+        let ParameterDefinition::Value(base) = param.definition else {
+            self.error(d.parameter.span(), "protocol", protocol, format!("'{pname}' is computed from other parameters (expr) and cannot be driven; drive one of its inputs"));
+            return None;
+        };
+        let step = self.quantity(
+            &d.step,
+            param.dim,
+            "protocol",
+            protocol,
+            &format!("drive step for '{pname}'"),
+        );
+        let tau = self.time(&d.tau, "protocol", protocol, &format!("drive tau for '{pname}'"));
+        if tau == Some(0.0) {
+            self.error(d.tau.span(), "protocol", protocol, format!("drive tau for '{pname}' must be positive"));
+        }
+        match (step, tau) {
+            (Some(step), Some(tau)) if tau > 0.0 => Some(Drive {
+                parameter: i,
+                base,
+                step,
+                tau,
+            }),
+            _ => None,
+        }
+    }
+
+    /// `drive_samples`: sorted offsets from 0, default `[0]`.
+    fn drive_samples(&mut self, p: &spec::ProtocolSpec, protocol: &str) -> Vec<f64> {
+        let Some(list) = &p.drive_samples else {
+            return vec![0.0];
+        };
+        let mut out = Vec::new();
+        for a in list.get_ref() {
+            let item = Spanned::new(list.span(), a.clone());
+            if let Some(t) = self.time(&item, "protocol", protocol, "drive sample") {
+                out.push(t);
+            }
+        }
+        if out.first() != Some(&0.0) || out.windows(2).any(|w| w[1] <= w[0]) {
+            self.error(
+                list.span(),
+                "protocol",
+                protocol,
+                "drive_samples must start at \"0 ms\" and increase strictly".into(),
+            );
+        }
+        out
+    }
+
+    /// A driven parameter belongs to its drives: no action may set or scale it.
+    fn check_driven_parameters(
+        &mut self,
+        trains: &[Train],
+        events: &[Event],
+        p: &spec::ProtocolSpec,
+        ctx: &ActionContext,
+    ) {
+        let driven: Vec<usize> = trains
+            .iter()
+            .flat_map(|t| t.drives.iter().map(|d| d.parameter))
+            .collect();
+        if driven.is_empty() {
+            if let Some(list) = &p.drive_samples {
+                self.warn(list.span(), "protocol", p.name.get_ref(), "drive_samples given but no train drives a parameter".into());
+            }
+            return;
+        }
+        let actions = trains
+            .iter()
+            .flat_map(|t| t.on.iter().chain(&t.off))
+            .chain(events.iter().flat_map(|e| &e.actions));
+        for a in actions {
+            if let Action::SetParameter { parameter, .. } | Action::ScaleParameter { parameter, .. } = a {
+                if driven.contains(parameter) {
+                    let span = p.name.span();
+                    self.error(span, "protocol", p.name.get_ref(), format!("parameter '{}' is driven by a train and also set or scaled by an action; use another parameter", ctx.parameters[*parameter].name));
+                }
+            }
+        }
     }
 
     fn actions(

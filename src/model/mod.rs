@@ -213,6 +213,9 @@ pub struct Protocol {
     pub trains: Vec<Train>,
     /// Single events.
     pub events: Vec<Event>,
+    /// Offsets (s) after each driving pulse at which driven parameters are re-evaluated
+    /// (always starts with 0).
+    pub drive_samples: Vec<f64>,
 }
 
 /// A regular pulse train.
@@ -230,6 +233,23 @@ pub struct Train {
     pub on: Vec<Action>,
     /// Actions at each pulse end.
     pub off: Vec<Action>,
+    /// Parameters driven by each pulse.
+    pub drives: Vec<Drive>,
+}
+
+/// Each pulse of a train adds `step × exp(−(t − t_pulse)/tau)` to a parameter, on top of its
+/// declared value `base`. The parameter is piecewise constant: it is re-evaluated at the
+/// protocol's drive samples after every driving pulse (see [`crate::schedule`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drive {
+    /// Parameter index.
+    pub parameter: usize,
+    /// The parameter's declared value (canonical units).
+    pub base: f64,
+    /// Kernel height (canonical units of the parameter).
+    pub step: f64,
+    /// Kernel decay time (s).
+    pub tau: f64,
 }
 
 /// A single event.

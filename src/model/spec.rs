@@ -178,9 +178,25 @@ pub struct ProtocolSpec {
     /// Single events.
     #[serde(default)]
     pub events: Vec<EventSpec>,
+    /// Offsets after each driving pulse at which driven parameters are re-evaluated.
+    #[serde(default)]
+    pub drive_samples: Option<Spanned<Vec<Amount>>>,
     /// Provenance.
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// `drives = [ { parameter = "g_fast", step = 0.32, tau = "50 ms" } ]` in a train: each pulse
+/// adds an exponentially decaying kernel to a parameter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriveSpec {
+    /// The driven parameter.
+    pub parameter: SpannedStr,
+    /// Kernel height, in the parameter's unit.
+    pub step: Spanned<Amount>,
+    /// Kernel decay time.
+    pub tau: Spanned<Amount>,
 }
 
 /// `[[protocols.trains]]`.
@@ -202,6 +218,9 @@ pub struct TrainSpec {
     /// Actions at each pulse end.
     #[serde(default)]
     pub off: Vec<ActionSpec>,
+    /// Parameters driven by the pulses (summed exponential kernels).
+    #[serde(default)]
+    pub drives: Vec<DriveSpec>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
