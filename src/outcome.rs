@@ -90,6 +90,19 @@ impl OutcomePlan {
                 OutcomeKind::RelativeChange { baseline, last, .. } => {
                     [resolve(baseline, "baseline")?, resolve(last, "final")?]
                 }
+                OutcomeKind::FirstPassage {
+                    baseline, window, ..
+                } => {
+                    let pair = [resolve(baseline, "baseline")?, resolve(window, "the")?];
+                    if pair[0].1 > pair[1].0 {
+                        return Err(format!(
+                            "outcome '{}': the baseline window must end before the window starts \
+                             (baseline ends at {} s, window starts at {} s)",
+                            o.name, pair[0].1, pair[1].0
+                        ));
+                    }
+                    pair
+                }
                 OutcomeKind::Peak(w)
                 | OutcomeKind::Min(w)
                 | OutcomeKind::Mean(w)
@@ -98,7 +111,10 @@ impl OutcomePlan {
                     [r, r]
                 }
             };
-            let used = if matches!(o.kind, OutcomeKind::RelativeChange { .. }) {
+            let used = if matches!(
+                o.kind,
+                OutcomeKind::RelativeChange { .. } | OutcomeKind::FirstPassage { .. }
+            ) {
                 2
             } else {
                 1
@@ -180,6 +196,10 @@ pub struct OutcomeTracker<'p> {
     integral: Vec<f64>,
     active: Vec<bool>,
     extreme: Vec<f64>,
+    /// First passage: the level (known once the baseline window has ended; NaN before).
+    threshold: Vec<f64>,
+    /// First passage: when it happened (NaN until then).
+    passage: Vec<f64>,
     /// Cumulative integral at each window's start, then the window's integral.
     window_integral: Vec<[f64; 2]>,
     next_boundary: usize,
@@ -196,6 +216,8 @@ impl<'p> OutcomeTracker<'p> {
             integral: vec![0.0; n],
             active: vec![false; n],
             extreme: vec![0.0; n],
+            threshold: vec![f64::NAN; n],
+            passage: vec![f64::NAN; n],
             window_integral: vec![[0.0; 2]; n],
             next_boundary: 0,
         }
@@ -208,6 +230,8 @@ impl<'p> OutcomeTracker<'p> {
             self.last_t[i] = state.t;
             self.integral[i] = 0.0;
             self.active[i] = false;
+            self.threshold[i] = f64::NAN;
+            self.passage[i] = f64::NAN;
             self.window_integral[i] = [0.0; 2];
         }
         self.next_boundary = 0;
@@ -227,10 +251,19 @@ impl<'p> OutcomeTracker<'p> {
         self.value[i] = value;
         if self.active[i] {
             let e = &mut self.extreme[i];
-            *e = match self.plan.kinds[i] {
-                OutcomeKind::Min(_) => e.min(value),
-                _ => e.max(value),
-            };
+            match self.plan.kinds[i] {
+                OutcomeKind::Min(_) => *e = e.min(value),
+                OutcomeKind::FirstPassage { .. } => self.check_passage(i, t),
+                _ => *e = e.max(value),
+            }
+        }
+    }
+
+    /// Records the first passage of outcome `i` at `t` if its value is at or below its level.
+    #[inline]
+    fn check_passage(&mut self, i: usize, t: f64) {
+        if self.value[i] <= self.threshold[i] && self.passage[i].is_nan() {
+            self.passage[i] = t;
         }
     }
 
@@ -257,11 +290,23 @@ impl<'p> OutcomeTracker<'p> {
                     self.window_integral[i][k as usize] = self.integral[i];
                     self.active[i] = true;
                     self.extreme[i] = v;
+                    if k == 1 {
+                        if let OutcomeKind::FirstPassage { .. } = self.plan.kinds[i] {
+                            self.check_passage(i, t);
+                        }
+                    }
                 }
                 Boundary::End => {
                     self.window_integral[i][k as usize] =
                         self.integral[i] - self.window_integral[i][k as usize];
                     self.active[i] = false;
+                    if let (0, OutcomeKind::FirstPassage { below, .. }) =
+                        (k, &self.plan.kinds[i])
+                    {
+                        let (a, b) = self.plan.windows[i][0];
+                        let mean = self.window_integral[i][0] / (b - a);
+                        self.threshold[i] = mean * (1.0 + below / 100.0);
+                    }
                 }
             }
             self.next_boundary += 1;
@@ -297,6 +342,7 @@ impl<'p> OutcomeTracker<'p> {
                         class,
                     }
                 }
+                OutcomeKind::FirstPassage { .. } => OutcomeValue::Scalar(self.passage[i] - a1),
                 OutcomeKind::Peak(_) | OutcomeKind::Min(_) => OutcomeValue::Scalar(self.extreme[i]),
                 OutcomeKind::Mean(_) => OutcomeValue::Scalar(i0 / (b0 - a0)),
                 OutcomeKind::Integral(_) => OutcomeValue::Scalar(i0),

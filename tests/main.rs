@@ -6,6 +6,7 @@ mod common;
 mod allocation;
 mod cli;
 mod drives;
+mod first_passage;
 mod conversion;
 mod malformed;
 mod parquet_roundtrip;

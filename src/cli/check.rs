@@ -136,6 +136,7 @@ pub fn describe(model: &Model) -> String {
     for o in &model.outcomes {
         let kind = match o.kind {
             OutcomeKind::RelativeChange { .. } => "relative_change",
+            OutcomeKind::FirstPassage { .. } => "first_passage",
             OutcomeKind::Peak(_) => "peak",
             OutcomeKind::Min(_) => "min",
             OutcomeKind::Mean(_) => "mean",

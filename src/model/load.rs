@@ -1568,6 +1568,26 @@ impl<'a> Loader<'a> {
                         ltp_above: *ltp.get_ref(),
                     }
                 }
+                "first_passage" => {
+                    let (Some(b), Some(w), Some(below)) = (&o.baseline, &o.window, &o.below) else {
+                        self.error(o.kind.span(), "outcome", name, "first_passage needs `baseline` and `window` windows and `below` (% change vs the baseline mean)".into());
+                        continue;
+                    };
+                    if !below.get_ref().is_finite() || *below.get_ref() <= -100.0 {
+                        self.error(below.span(), "outcome", name, format!("`below` must be a % change above -100, found {}", below.get_ref()));
+                        continue;
+                    }
+                    let (Some(baseline), Some(window)) =
+                        (self.window(b, name, "baseline"), self.window(w, name, "window"))
+                    else {
+                        continue;
+                    };
+                    OutcomeKind::FirstPassage {
+                        baseline,
+                        window,
+                        below: *below.get_ref(),
+                    }
+                }
                 "peak" => OutcomeKind::Peak(match window(self) {
                     Some(w) => w,
                     None => continue,
@@ -1587,7 +1607,14 @@ impl<'a> Loader<'a> {
                 other => {
                     let hint = did_you_mean(
                         other,
-                        ["relative_change", "peak", "min", "mean", "integral"],
+                        [
+                            "relative_change",
+                            "first_passage",
+                            "peak",
+                            "min",
+                            "mean",
+                            "integral",
+                        ],
                     );
                     self.error(
                         o.kind.span(),
@@ -1599,14 +1626,16 @@ impl<'a> Loader<'a> {
                 }
             };
             let relative = matches!(kind, OutcomeKind::RelativeChange { .. });
+            let passage = matches!(kind, OutcomeKind::FirstPassage { .. });
             let extras = [
                 (o.window.is_some() && relative, "window"),
-                (!relative && o.baseline.is_some(), "baseline"),
+                (!relative && !passage && o.baseline.is_some(), "baseline"),
                 (!relative && o.r#final.is_some(), "final"),
                 (
                     !relative && (o.ltd_below.is_some() || o.ltp_above.is_some()),
                     "ltd_below/ltp_above",
                 ),
+                (!passage && o.below.is_some(), "below"),
             ];
             if let Some((_, field)) = extras.iter().find(|(bad, _)| *bad) {
                 self.error(

@@ -371,6 +371,17 @@ pub enum OutcomeKind {
         /// % change at or above which it is LTP.
         ltp_above: f64,
     },
+    /// The time from the start of `window` until the quantity first falls to
+    /// `baseline mean × (1 + below/100)` or lower (NaN if it never does), e.g. the time of
+    /// commitment to LTD.
+    FirstPassage {
+        /// Baseline window; it ends before `window` starts.
+        baseline: Window,
+        /// Where the passage is looked for.
+        window: Window,
+        /// % change vs the baseline mean.
+        below: f64,
+    },
     /// Maximum over the window.
     Peak(Window),
     /// Minimum over the window.

@@ -287,7 +287,7 @@ pub struct ActionSpec {
 pub struct OutcomeSpec {
     /// Outcome name (column prefix).
     pub name: SpannedStr,
-    /// `relative_change`, `peak`, `min`, `mean` or `integral`.
+    /// `relative_change`, `first_passage`, `peak`, `min`, `mean` or `integral`.
     pub kind: SpannedStr,
     /// The species or observable.
     pub observable: SpannedStr,
@@ -306,6 +306,10 @@ pub struct OutcomeSpec {
     /// % change at or above which a trajectory is LTP.
     #[serde(default)]
     pub ltp_above: Option<Spanned<f64>>,
+    /// For first_passage: the % change vs the baseline mean at or below which the passage
+    /// happens.
+    #[serde(default)]
+    pub below: Option<Spanned<f64>>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
