@@ -6,6 +6,7 @@ mod common;
 mod allocation;
 mod cli;
 mod conversion;
+mod ensembles;
 mod malformed;
 mod parquet_roundtrip;
 mod reproducibility;

@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate an ensemble of trajectories and write Parquet results.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate a model and print the compiled network.
     Check(CheckArgs),
     /// Check that every shard of a run is done and write its merged tables and run.json.
@@ -151,7 +151,7 @@ impl CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Check(args) => check::check(args),
         Command::Summarize(args) => summarize::summarize(args),
     };

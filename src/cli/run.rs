@@ -459,7 +459,11 @@ impl PartSink<'_> {
                     &self.plan.record_times,
                     self.kv,
                 )?,
-                outcomes: OutcomesWriter::create(&self.odir.join(&name), &self.plan.outcomes, self.kv)?,
+                outcomes: OutcomesWriter::create(
+                    &self.odir.join(&name),
+                    &self.plan.outcomes,
+                    self.kv,
+                )?,
             });
         }
         let part = self.open.as_mut().expect("a part is open");

@@ -198,7 +198,10 @@ fn sweep_columns(spec: &RunSpec, sweep_id: u64, rows: usize) -> Vec<(Field, Arra
             (AxisKind::Value, Some(x)) => {
                 let mut field = Field::new(&axis.name, DataType::Float64, false);
                 if let Some(unit) = &spec.axis_units[i] {
-                    field = field.with_metadata(std::collections::HashMap::from([("unit".to_string(), unit.clone())]));
+                    field = field.with_metadata(std::collections::HashMap::from([(
+                        "unit".to_string(),
+                        unit.clone(),
+                    )]));
                 }
                 out.push((field, Arc::new(Float64Array::from(vec![x; rows]))));
             }
@@ -239,7 +242,11 @@ fn merge_outcomes(
                 let events = batch
                     .column_by_name("events")
                     .ok_or_else(|| RunError::parquet(&path, "no column 'events'"))?;
-                merged.events += events.as_primitive::<UInt64Type>().values().iter().sum::<u64>();
+                merged.events += events
+                    .as_primitive::<UInt64Type>()
+                    .values()
+                    .iter()
+                    .sum::<u64>();
                 let mut fields = Vec::new();
                 let mut arrays = Vec::new();
                 for (f, a) in sweep_columns(spec, point.sweep_id, batch.num_rows()) {
@@ -252,7 +259,8 @@ fn merge_outcomes(
                 }
                 let schema = Arc::new(Schema::new(fields));
                 if writer.is_none() {
-                    let file = File::create(partial_path(&out)).map_err(|e| RunError::io(&out, e))?;
+                    let file =
+                        File::create(partial_path(&out)).map_err(|e| RunError::io(&out, e))?;
                     let w = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(kv)))
                         .map_err(|e| RunError::parquet(&out, e))?;
                     writer = Some((w, schema.clone()));
@@ -266,7 +274,8 @@ fn merge_outcomes(
                 }
                 let out_batch = RecordBatch::try_new(first_schema.clone(), arrays)
                     .map_err(|e| RunError::parquet(&out, e))?;
-                w.write(&out_batch).map_err(|e| RunError::parquet(&out, e))?;
+                w.write(&out_batch)
+                    .map_err(|e| RunError::parquet(&out, e))?;
             }
         }
         if let Some(cols) = columns {
@@ -274,11 +283,18 @@ fn merge_outcomes(
         }
     }
     let (w, _) = writer.ok_or_else(|| {
-        RunError::Settings(format!("no outcome parts under {}", layout.outcome_parts().display()))
+        RunError::Settings(format!(
+            "no outcome parts under {}",
+            layout.outcome_parts().display()
+        ))
     })?;
     w.close().map_err(|e| RunError::parquet(&out, e))?;
     commit(&out)?;
-    stats_rows.write(&layout.dir.join("outcome_stats.parquet"), spec.is_swept(), kv)?;
+    stats_rows.write(
+        &layout.dir.join("outcome_stats.parquet"),
+        spec.is_swept(),
+        kv,
+    )?;
     Ok(merged)
 }
 
@@ -418,7 +434,10 @@ fn write_sweeps(layout: &Layout, spec: &RunSpec, kv: &[(String, String)]) -> Res
         if axis.kind == AxisKind::Value {
             let mut field = Field::new(&axis.name, DataType::Float64, false);
             if let Some(unit) = &spec.axis_units[i] {
-                field = field.with_metadata(std::collections::HashMap::from([("unit".to_string(), unit.clone())]));
+                field = field.with_metadata(std::collections::HashMap::from([(
+                    "unit".to_string(),
+                    unit.clone(),
+                )]));
             }
             fields.push(field);
             arrays.push(Arc::new(Float64Array::from_iter_values(

@@ -243,7 +243,11 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
             }
         }
     }
-    for d in [layout.trajectories(), layout.outcome_parts(), layout.shards()] {
+    for d in [
+        layout.trajectories(),
+        layout.outcome_parts(),
+        layout.shards(),
+    ] {
         fs::create_dir_all(&d).map_err(|e| RunError::io(&d, e))?;
     }
     // A unique temporary name per process, then an atomic rename: shards racing here all
@@ -312,7 +316,9 @@ pub struct ShardRecord {
 impl ShardRecord {
     /// `DIR/shards/shard-K-of-N.json`.
     pub fn path(layout: &Layout, shard: u64, shards: u64) -> PathBuf {
-        layout.shards().join(format!("shard-{shard}-of-{shards}.json"))
+        layout
+            .shards()
+            .join(format!("shard-{shard}-of-{shards}.json"))
     }
 
     /// Writes the record atomically.
@@ -371,6 +377,9 @@ mod tests {
         assert_eq!(s.parts(5, 5), []);
         assert_eq!(parse_part_name(&part_name(3, 40)), Some((3, 40)));
         assert_eq!(parse_part_name("part-1.parquet"), None);
-        assert_eq!(parse_part_name("part-0000000000-0000000004.parquet.partial"), None);
+        assert_eq!(
+            parse_part_name("part-0000000000-0000000004.parquet.partial"),
+            None
+        );
     }
 }

@@ -46,7 +46,10 @@ mod tests {
     fn hand_values() {
         // Wilson 95 % for 5/10: (0.2366, 0.7634) (e.g. R's prop.test without correction).
         let (lo, hi) = wilson_interval(5, 10, 0.95);
-        assert!((lo - 0.236_593).abs() < 1e-5 && (hi - 0.763_407).abs() < 1e-5, "{lo} {hi}");
+        assert!(
+            (lo - 0.236_593).abs() < 1e-5 && (hi - 0.763_407).abs() < 1e-5,
+            "{lo} {hi}"
+        );
         // 0 successes: the lower bound is 0 and the upper bound z²/(n + z²).
         let (lo, hi) = wilson_interval(0, 20, 0.95);
         let z2 = 1.959_964f64.powi(2);

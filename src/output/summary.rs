@@ -180,7 +180,8 @@ pub fn write_summary_of_points(
         let start = rows.time.len();
         summarize_point(dir, &mut rows)?;
         let new = rows.time.len() - start;
-        rows.sweep_id.extend(std::iter::repeat_n(sweep_id.unwrap_or(0), new));
+        rows.sweep_id
+            .extend(std::iter::repeat_n(sweep_id.unwrap_or(0), new));
     }
     let swept = points.iter().any(|(id, _)| id.is_some());
 
@@ -214,7 +215,9 @@ pub fn write_summary_of_points(
     arrays.extend([
         Arc::new(Float64Array::from(rows.time.clone())) as ArrayRef,
         Arc::new(StringArray::from(rows.name.clone())),
-        Arc::new(UInt64Array::from_iter_values(rows.stats.iter().map(|s| s.n))),
+        Arc::new(UInt64Array::from_iter_values(
+            rows.stats.iter().map(|s| s.n),
+        )),
         column(&|s| s.mean),
         column(&|s| s.sd),
         column(&|s| s.sem()),
