@@ -80,7 +80,7 @@ pub enum RunError {
     },
     /// The output directory exists and `--force` was not given.
     #[error(
-        "output directory {0} already exists; choose another --out or pass --force to replace it"
+        "output directory {0} already exists; choose another --out, pass --force to replace it, or --resume to complete an interrupted run"
     )]
     OutputExists(PathBuf),
     /// The run settings do not fit the model (e.g. no `--t-end` and no protocol default).

@@ -56,5 +56,6 @@ pub mod outcome;
 pub mod output;
 pub mod schedule;
 pub mod simulator;
+pub mod sweep;
 pub mod trajectory;
 pub mod units;

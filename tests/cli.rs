@@ -65,6 +65,17 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// The one part file of a run without a sweep whose trajectories fit one part.
+fn only_part(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
+}
+
 fn read_batches(path: &Path) -> Vec<RecordBatch> {
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     ParquetRecordBatchReaderBuilder::try_new(file)
@@ -286,7 +297,7 @@ fn run_writes_a_complete_output_directory() {
     assert_eq!(sha, spinesim::output::metadata::sha256_hex(&text));
 
     // Trajectories: 20 runs × 11 sample times (0, 1, ..., 10 s).
-    let traj = read_batches(&out.join("trajectories").join("part-0.parquet"));
+    let traj = read_batches(&only_part(&out.join("trajectories")));
     let rows: usize = traj.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 20 * 11);
     let schema = traj[0].schema();
@@ -470,7 +481,7 @@ fn protocol_default_t_end_is_used() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["t_end"].as_f64(), Some(100.0));
     assert_eq!(json["protocol"].as_str(), Some("none"));
-    let rows: usize = read_batches(&out.join("trajectories/part-0.parquet"))
+    let rows: usize = read_batches(&only_part(&out.join("trajectories")))
         .iter()
         .map(|b| b.num_rows())
         .sum();
@@ -552,7 +563,7 @@ fn thread_count_does_not_change_results() {
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
         results.push((
-            decoded(&out.join("trajectories/part-0.parquet")),
+            decoded(&only_part(&out.join("trajectories"))),
             decoded(&out.join("outcomes.parquet")),
             decoded(&out.join("summary.parquet")),
             json["total_events"].as_u64().unwrap(),
@@ -586,7 +597,7 @@ fn same_seed_same_results_different_seed_different_results() {
             ),
             0,
         );
-        decoded(&out.join("trajectories/part-0.parquet"))
+        decoded(&only_part(&out.join("trajectories")))
     };
     let a = run("a", "3");
     let b = run("b", "3");
@@ -729,7 +740,7 @@ observable = "B"
     for bits in &cols["A_peak"] {
         assert!(f64::from_bits(u64::from_str_radix(bits, 16).unwrap()) >= 30.0);
     }
-    let traj = decoded(&out.join("trajectories/part-0.parquet"));
+    let traj = decoded(&only_part(&out.join("trajectories")));
     let names: Vec<&str> = traj.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["run", "time", "A", "B", "Total"]);
     // Total at every sample: 20 before 2 s, 50 from 2 s on (the event applies before recording).

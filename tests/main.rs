@@ -8,6 +8,7 @@ mod cli;
 mod drives;
 mod first_passage;
 mod conversion;
+mod ensembles;
 mod malformed;
 mod parquet_roundtrip;
 mod reproducibility;

@@ -542,7 +542,10 @@ fn summary_of_a_hand_made_file() {
     let names: Vec<&str> = r.fields.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["time", "quantity", "n", "mean", "sd", "q05", "q25", "q50", "q75", "q95"]
+        [
+            "time", "quantity", "n", "mean", "sd", "sem", "q05", "q25", "q50", "q75", "q95", "cv",
+            "fano"
+        ]
     );
     assert_eq!(r.fields[1].1, DataType::Utf8);
     assert_eq!(r.fields[2].1, DataType::UInt64);

@@ -149,5 +149,17 @@ pub fn describe(model: &Model) -> String {
             model.quantity_name(o.quantity)
         );
     }
+    let _ = writeln!(w, "\nvariants (--variant NAME)");
+    if model.variants.is_empty() {
+        let _ = writeln!(w, "  (none)");
+    }
+    for v in &model.variants {
+        let set: Vec<String> = v
+            .set
+            .iter()
+            .map(|(n, a)| format!("{n} = {}", crate::model::overrides::amount_text(a)))
+            .collect();
+        let _ = writeln!(w, "  {:<16} {}  [{}]", v.name, v.description, set.join(", "));
+    }
     s
 }

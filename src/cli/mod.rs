@@ -1,9 +1,10 @@
-//! The command line: `spinesim run` and `spinesim check`.
+//! The command line: `spinesim run`, `spinesim check` and `spinesim summarize`.
 //!
 //! Exit codes: 0 success, 1 run or I/O failure, 2 usage or model error.
 
 mod check;
 mod run;
+mod summarize;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,9 +26,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate an ensemble of trajectories and write Parquet results.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate a model and print the compiled network.
     Check(CheckArgs),
+    /// Check that every shard of a run is done and write its merged tables and run.json.
+    Summarize(SummarizeArgs),
 }
 
 /// Simulation methods.
@@ -74,6 +77,42 @@ pub struct RunArgs {
     /// No progress bar or report on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Override a parameter value, species initial amount or compartment volume, with units as
+    /// in the model file (`kcat_CaN=2.5 1/s`, `CaN=0.5 uM`, `CaN=30`, `spine=0.05 fL`).
+    /// Repeatable; applied after the variants.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Apply a variant of the model (`[variants.NAME]`). Repeatable, applied in order.
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variant: Vec<String>,
+    /// Sweep NAME over values: `NAME=v1,v2,...`, `NAME=lin:A:B:N[ UNIT]`,
+    /// `NAME=log:A:B:N[ UNIT]`; NAME may be `protocol` or `variant` (`control` = none).
+    /// Repeatable: the cartesian product, first sweep slowest.
+    #[arg(long = "sweep", value_name = "NAME=VALUES")]
+    pub sweep: Vec<String>,
+    /// A sweep design file (TOML, `[sweep]` with one key per axis), before any --sweep.
+    #[arg(long, value_name = "FILE")]
+    pub sweep_file: Option<PathBuf>,
+    /// Run only the K-th of N contiguous slices of the trajectory indices (0 <= K < N), with
+    /// the seeds of the whole run; all shards write into the same --out.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Complete an interrupted run in --out: simulate only the parts that are missing.
+    #[arg(long)]
+    pub resume: bool,
+    /// Trajectories per part file (default: about 2^18 rows per file).
+    #[arg(long, value_name = "N")]
+    pub runs_per_part: Option<u64>,
+}
+
+/// `spinesim summarize`.
+#[derive(Debug, clap::Args)]
+pub struct SummarizeArgs {
+    /// The output directory of a run (all of its shards).
+    pub dir: PathBuf,
+    /// No report on stderr.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `spinesim check`.
@@ -112,8 +151,9 @@ impl CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Check(args) => check::check(args),
+        Command::Summarize(args) => summarize::summarize(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

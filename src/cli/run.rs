@@ -1,48 +1,70 @@
-//! `spinesim run`: model → plan → ensemble → Parquet.
+//! `spinesim run`: model → overrides → sweep points → plan → ensemble of parts → Parquet.
+//!
+//! Every sweep point simulates the same trajectory indices `0..runs` with the same seeds
+//! (common random numbers: differences between points are not blurred by different noise).
+//! A shard simulates its slice of the indices at every point. The indices are written in parts
+//! (see [`crate::output::layout`]); a part that exists is never simulated again, which is what
+//! `--resume` relies on.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{CliError, Method, RunArgs};
-use crate::ensemble::{run_ensemble, EnsembleConfig};
+use crate::ensemble::{run_ensemble, EnsembleConfig, EnsembleStats};
 use crate::error::RunError;
-use crate::model::load_model;
+use crate::model::overrides::{self, AppliedAssignment, Assignment};
+use crate::model::{load_model, Model};
 use crate::network::Network;
-use crate::output::{self, create_output_dir, OutcomesWriter, RunMetadata, TrajectoryWriter};
+use crate::output::finalize::finalize;
+use crate::output::layout::{
+    claim_output_dir, finished_parts, part_name, Claim, RunSpec, ShardRecord, SweepPoint,
+};
+use crate::output::metadata::{sha256_hex, RunMetadata};
+use crate::output::{OutcomesWriter, TrajectoryWriter};
 use crate::simulator::Direct;
-use crate::trajectory::RunPlan;
+use crate::sweep::{self, Axis, AxisKind};
+use crate::trajectory::{RunPlan, Trajectory};
+
+/// Rows of a trajectory part file when `--runs-per-part` is not given.
+const ROWS_PER_PART: u64 = 1 << 18;
+
+/// The name of a simulation method, as recorded in the outputs.
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Ssa | Method::Direct => "direct",
+    }
+}
+
+/// Simulates runs `config.first_run ..` with the chosen method (the one place that picks a
+/// simulator).
+fn simulate(
+    method: Method,
+    net: &Network,
+    plan: &RunPlan,
+    config: &EnsembleConfig,
+    sink: impl FnMut(&Trajectory) -> Result<(), RunError>,
+) -> Result<EnsembleStats, RunError> {
+    match method {
+        Method::Ssa | Method::Direct => run_ensemble(net, plan, config, || Direct::new(net), sink),
+    }
+}
+
+/// One sweep point, ready to simulate.
+struct Prepared {
+    net: Network,
+    plan: RunPlan,
+    point: SweepPoint,
+}
 
 /// Runs an ensemble as the arguments say.
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let model = load_model(&args.model)?;
+    let started = Instant::now();
+    let base = load_model(&args.model)?;
     if !args.quiet {
-        for w in &model.warnings {
+        for w in &base.warnings {
             eprintln!("spinesim: warning: {w}");
         }
     }
-    let protocol = match &args.protocol {
-        None => None,
-        Some(name) => Some(model.protocol(name).ok_or_else(|| {
-            let known: Vec<&str> = model.protocols.iter().map(|p| p.name.as_str()).collect();
-            CliError::Usage(format!(
-                "model {} has no protocol '{name}'; it has: {}",
-                args.model.display(),
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ))
-        })?),
-    };
-    let t_end = args
-        .t_end
-        .or(protocol.and_then(|p| p.t_end))
-        .ok_or_else(|| {
-            CliError::Usage(
-                "no simulated time: give --t-end SECONDS (or a protocol with t_end)".into(),
-            )
-        })?;
     if args.runs == 0 {
         return Err(CliError::Usage("--runs must be at least 1".into()));
     }
@@ -51,84 +73,410 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let net = Network::compile(&model);
-    let plan = RunPlan::new(&model, &net, protocol, t_end, args.record_every)?;
-    let method = match args.method {
-        Method::Ssa | Method::Direct => "direct",
+    let (shard, shards) = match &args.shard {
+        None => (0, 1),
+        Some(s) => parse_shard(s)?,
     };
-    let out_dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results").join(format!(
-            "{}-{}",
-            model.name,
-            args.protocol.as_deref().unwrap_or("none")
-        ))
-    });
-    create_output_dir(&out_dir, args.force)?;
+    if args.force && (shards > 1 || args.resume) {
+        return Err(CliError::Usage(
+            "--force cannot be combined with --shard or --resume: it would delete results of other shards or of the interrupted run".into(),
+        ));
+    }
+    if args.runs_per_part == Some(0) {
+        return Err(CliError::Usage("--runs-per-part must be at least 1".into()));
+    }
 
-    let command_line: Vec<String> = std::env::args().collect();
-    let mut meta = RunMetadata::new(
-        &model,
-        args.protocol.as_deref(),
-        method,
-        args.seed,
-        args.runs,
-        t_end,
-        args.record_every,
-        threads,
-        command_line,
-    );
-    let kv = meta.key_values(&model.text);
-    let started = Instant::now();
-    let traj_path = out_dir.join("trajectories").join("part-0.parquet");
-    let mut trajectories = TrajectoryWriter::create(
-        &traj_path,
-        &plan.columns,
-        &plan.integer_columns,
-        &plan.record_times,
-        &kv,
-    )?;
-    let mut outcomes =
-        OutcomesWriter::create(&out_dir.join("outcomes.parquet"), &plan.outcomes, &kv)?;
-    let config = EnsembleConfig {
-        first_run: 0,
-        runs: args.runs,
-        seed: args.seed,
-        threads,
-        progress: !args.quiet,
+    // Assignments common to every point: --variant (in order), then --set.
+    let set: Vec<Assignment> = args
+        .set
+        .iter()
+        .map(|s| overrides::parse_assignment(s, "--set"))
+        .collect::<Result<_, _>>()
+        .map_err(CliError::Usage)?;
+    let mut axes = match &args.sweep_file {
+        Some(path) => sweep::parse_design_file(path).map_err(CliError::Usage)?,
+        None => Vec::new(),
     };
-    let stats = run_ensemble(
-        &net,
-        &plan,
-        &config,
-        || Direct::new(&net),
-        |t| {
-            trajectories.push(t)?;
-            outcomes.push(t)
-        },
-    )?;
-    meta.trajectories = stats.trajectories;
-    meta.total_events = stats.events;
-    trajectories.finish(&[("spinesim.total_events".into(), stats.events.to_string())])?;
-    outcomes.finish()?;
-    output::write_summary(
-        &out_dir.join("trajectories"),
-        &out_dir.join("summary.parquet"),
-        &kv,
-    )?;
-    meta.wall_seconds = started.elapsed().as_secs_f64();
-    let run_json = out_dir.join("run.json");
-    std::fs::write(output::partial_path(&run_json), meta.to_json())
-        .map_err(|e| RunError::io(&run_json, e))?;
-    output::commit(&run_json)?;
+    for s in &args.sweep {
+        axes.push(sweep::parse_axis(s).map_err(CliError::Usage)?);
+    }
+    sweep::check_distinct(&axes).map_err(CliError::Usage)?;
+    for a in &axes {
+        let clash = match a.kind {
+            AxisKind::Protocol => args.protocol.is_some().then_some("--protocol"),
+            AxisKind::Variant => None,
+            AxisKind::Value => set.iter().any(|s| s.name == a.name).then_some("--set"),
+        };
+        if let Some(flag) = clash {
+            return Err(CliError::Usage(format!(
+                "'{}' is both swept and given with {flag}; give it one way",
+                a.name
+            )));
+        }
+    }
+    let common: Vec<Assignment> = overrides::variant_assignments(&base, &args.variant)
+        .map_err(CliError::Usage)?
+        .into_iter()
+        .chain(set.iter().cloned())
+        .collect();
+    let (_, common_applied) = overrides::apply(&base, &common).map_err(CliError::Usage)?;
+
+    // Every sweep point is checked and compiled before anything is simulated.
+    let mut prepared = Vec::new();
+    let mut axis_units: Vec<Option<String>> = vec![None; axes.len()];
+    for (k, idx) in sweep::points(&axes).into_iter().enumerate() {
+        prepared.push(prepare_point(
+            &base,
+            &args,
+            &axes,
+            &idx,
+            k as u64,
+            &set,
+            &mut axis_units,
+        )?);
+    }
+    let times_per_run = prepared
+        .iter()
+        .map(|p| p.plan.record_times.len() as u64)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let runs_per_part = args
+        .runs_per_part
+        .unwrap_or((ROWS_PER_PART / times_per_run).max(1));
+    let spec = RunSpec {
+        program: "spinesim".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        model_name: base.name.clone(),
+        model_sha256: sha256_hex(&base.text),
+        model_text: base.text.clone(),
+        method: method_name(args.method).into(),
+        seed: args.seed,
+        runs: args.runs,
+        record_every: args.record_every,
+        runs_per_part,
+        shards,
+        variants: args.variant.clone(),
+        overrides: common_applied,
+        axes,
+        axis_units,
+        points: prepared.iter().map(|p| p.point.clone()).collect(),
+    };
+
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let protocol = if spec.axes.iter().any(|a| a.kind == AxisKind::Protocol) {
+            "sweep"
+        } else {
+            args.protocol.as_deref().unwrap_or("none")
+        };
+        PathBuf::from("results").join(format!("{}-{protocol}", base.name))
+    });
+    let claim = if args.resume || shards > 1 {
+        Claim::Join
+    } else {
+        Claim::Fresh { force: args.force }
+    };
+    let layout = claim_output_dir(&out_dir, &spec, claim)?;
+    let command_line: Vec<String> = std::env::args().collect();
     if !args.quiet {
         eprintln!(
-            "spinesim: {} trajectories, {} reaction events in {:.2} s ({:.3e} events/s) -> {}",
-            stats.trajectories,
-            stats.events,
-            meta.wall_seconds,
-            stats.events as f64 / meta.wall_seconds,
+            "spinesim: writing {}; if the run stops early, finish it with:\n  {}",
+            out_dir.display(),
+            resume_command(&command_line)
+        );
+    }
+
+    let (lo, hi) = spec.shard_range(shard, shards);
+    let mut totals = EnsembleStats::default();
+    for p in &prepared {
+        let tdir = spec.point_dir(&layout.trajectories(), p.point.sweep_id);
+        let odir = spec.point_dir(&layout.outcome_parts(), p.point.sweep_id);
+        for d in [&tdir, &odir] {
+            std::fs::create_dir_all(d).map_err(|e| RunError::io(d, e))?;
+        }
+        let (tdone, odone) = (finished_parts(&tdir)?, finished_parts(&odir)?);
+        let todo: Vec<(u64, u64)> = spec
+            .parts(lo, hi)
+            .into_iter()
+            .filter(|part| !(tdone.contains(part) && odone.contains(part)))
+            .collect();
+        let mut kv = RunMetadata::from_spec(&spec, &[]).key_values(&spec.model_text);
+        kv.push(("spinesim.sweep_id".into(), p.point.sweep_id.to_string()));
+        kv.push((
+            "spinesim.protocol".into(),
+            p.point.protocol.clone().unwrap_or_default(),
+        ));
+        // Contiguous runs of missing parts are simulated by one ensemble each.
+        for group in todo.chunk_by(|a, b| a.1 == b.0) {
+            let (first, end) = (group[0].0, group[group.len() - 1].1);
+            let mut sink = PartSink {
+                tdir: &tdir,
+                odir: &odir,
+                plan: &p.plan,
+                kv: &kv,
+                parts: group,
+                next: 0,
+                open: None,
+            };
+            let config = EnsembleConfig {
+                first_run: first,
+                runs: end - first,
+                seed: spec.seed,
+                threads,
+                progress: !args.quiet,
+            };
+            let stats = simulate(args.method, &p.net, &p.plan, &config, |t| sink.push(t))?;
+            totals.trajectories += stats.trajectories;
+            totals.events += stats.events;
+        }
+    }
+    let record = ShardRecord {
+        shard,
+        shards,
+        first_run: lo,
+        end_run: hi,
+        model_path: args.model.display().to_string(),
+        threads,
+        command_line: command_line.clone(),
+        simulated: totals.trajectories,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    };
+    record.write(&layout)?;
+    let seconds = started.elapsed().as_secs_f64();
+    if shards > 1 {
+        if !args.quiet {
+            eprintln!(
+                "spinesim: shard {shard}/{shards}: {} trajectories, {} reaction events in {seconds:.2} s; when every shard is done: spinesim summarize {}",
+                totals.trajectories,
+                totals.events,
+                out_dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let report = finalize(&layout, command_line, 0.0)?;
+    if !args.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "spinesim: {} trajectories ({} simulated now), {} reaction events in {seconds:.2} s ({:.3e} events/s) -> {}",
+            report.metadata.trajectories,
+            totals.trajectories,
+            report.metadata.total_events,
+            totals.events as f64 / seconds,
             out_dir.display()
         );
     }
     Ok(())
+}
+
+/// `K/N` with 0 ≤ K < N.
+fn parse_shard(s: &str) -> Result<(u64, u64), CliError> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && k < n => Ok((k, n)),
+        _ => Err(CliError::Usage(format!(
+            "--shard '{s}': expected K/N with 0 <= K < N (e.g. --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)"
+        ))),
+    }
+}
+
+/// The command line with `--resume` (and without `--force`), quoted for a POSIX shell.
+fn resume_command(args: &[String]) -> String {
+    let quote = |a: &String| {
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+%@".contains(c))
+        {
+            a.clone()
+        } else {
+            format!("'{}'", a.replace('\'', r"'\''"))
+        }
+    };
+    let mut out: Vec<String> = args
+        .iter()
+        .filter(|a| a.as_str() != "--force")
+        .map(quote)
+        .collect();
+    if !args.iter().any(|a| a == "--resume") {
+        out.push("--resume".into());
+    }
+    out.join(" ")
+}
+
+/// Checks and compiles sweep point `sweep_id` (axis value indices `idx`).
+fn prepare_point(
+    base: &Model,
+    args: &RunArgs,
+    axes: &[Axis],
+    idx: &[usize],
+    sweep_id: u64,
+    set: &[Assignment],
+    axis_units: &mut [Option<String>],
+) -> Result<Prepared, CliError> {
+    let at = |what: String| {
+        if axes.is_empty() {
+            what
+        } else {
+            let values: Vec<String> = axes
+                .iter()
+                .zip(idx)
+                .map(|(a, &i)| format!("{}={}", a.name, a.values[i]))
+                .collect();
+            format!("sweep point {sweep_id} ({}): {what}", values.join(", "))
+        }
+    };
+    let mut protocol_name = args.protocol.clone();
+    let mut variants = args.variant.clone();
+    let mut swept = Vec::new();
+    for (a, &i) in axes.iter().zip(idx) {
+        let value = &a.values[i];
+        match a.kind {
+            AxisKind::Protocol => protocol_name = Some(value.clone()),
+            AxisKind::Variant => variants.extend(
+                value
+                    .split('+')
+                    .map(str::trim)
+                    .filter(|v| *v != "control")
+                    .map(str::to_string),
+            ),
+            AxisKind::Value => swept.push(Assignment {
+                name: a.name.clone(),
+                value: overrides::amount_from_text(value),
+                origin: format!("--sweep {}", a.name),
+            }),
+        }
+    }
+    let assignments: Vec<Assignment> = overrides::variant_assignments(base, &variants)
+        .map_err(|e| CliError::Usage(at(e)))?
+        .into_iter()
+        .chain(set.iter().cloned())
+        .chain(swept)
+        .collect();
+    let (model, applied) =
+        overrides::apply(base, &assignments).map_err(|e| CliError::Usage(at(e)))?;
+
+    let mut numeric = Vec::new();
+    for (i, a) in axes.iter().enumerate() {
+        if a.kind != AxisKind::Value {
+            numeric.push(None);
+            continue;
+        }
+        let origin = format!("--sweep {}", a.name);
+        let applied: &AppliedAssignment = applied
+            .iter()
+            .rev()
+            .find(|x| x.origin == origin)
+            .expect("every value axis is applied");
+        match &axis_units[i] {
+            Some(u) if *u != applied.unit => {
+                return Err(CliError::Usage(format!(
+                    "--sweep {}: values mix units {u} and {}; give them all in one kind of unit",
+                    a.name, applied.unit
+                )))
+            }
+            _ => axis_units[i] = Some(applied.unit.clone()),
+        }
+        numeric.push(Some(applied.canonical));
+    }
+
+    let protocol = match &protocol_name {
+        None => None,
+        Some(name) => Some(model.protocol(name).ok_or_else(|| {
+            let known: Vec<&str> = model.protocols.iter().map(|p| p.name.as_str()).collect();
+            CliError::Usage(at(format!(
+                "model {} has no protocol '{name}'; it has: {}",
+                args.model.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )))
+        })?),
+    };
+    let t_end = args
+        .t_end
+        .or(protocol.and_then(|p| p.t_end))
+        .ok_or_else(|| {
+            CliError::Usage(at(
+                "no simulated time: give --t-end SECONDS (or a protocol with t_end)".into(),
+            ))
+        })?;
+    let net = Network::compile(&model);
+    let plan = RunPlan::new(&model, &net, protocol, t_end, args.record_every)?;
+    Ok(Prepared {
+        net,
+        plan,
+        point: SweepPoint {
+            sweep_id,
+            protocol: protocol_name,
+            t_end,
+            values: axes
+                .iter()
+                .zip(idx)
+                .map(|(a, &i)| a.values[i].clone())
+                .collect(),
+            numeric,
+            assignments: applied,
+        },
+    })
+}
+
+/// Routes trajectories (in index order) into their part files, finishing each part when its
+/// last trajectory is in.
+struct PartSink<'a> {
+    tdir: &'a std::path::Path,
+    odir: &'a std::path::Path,
+    plan: &'a RunPlan,
+    kv: &'a [(String, String)],
+    parts: &'a [(u64, u64)],
+    next: usize,
+    open: Option<OpenPart>,
+}
+
+struct OpenPart {
+    end: u64,
+    events: u64,
+    trajectories: TrajectoryWriter,
+    outcomes: OutcomesWriter,
+}
+
+impl PartSink<'_> {
+    fn push(&mut self, t: &Trajectory) -> Result<(), RunError> {
+        if self.open.is_none() {
+            let (first, end) = self.parts[self.next];
+            debug_assert_eq!(t.run, first);
+            let name = part_name(first, end);
+            self.open = Some(OpenPart {
+                end,
+                events: 0,
+                trajectories: TrajectoryWriter::create(
+                    &self.tdir.join(&name),
+                    &self.plan.columns,
+                    &self.plan.integer_columns,
+                    &self.plan.record_times,
+                    self.kv,
+                )?,
+                outcomes: OutcomesWriter::create(
+                    &self.odir.join(&name),
+                    &self.plan.outcomes,
+                    self.kv,
+                )?,
+            });
+        }
+        let part = self.open.as_mut().expect("a part is open");
+        part.trajectories.push(t)?;
+        part.outcomes.push(t)?;
+        part.events += t.events;
+        if t.run + 1 == part.end {
+            let part = self.open.take().expect("a part is open");
+            part.trajectories
+                .finish(&[("spinesim.total_events".into(), part.events.to_string())])?;
+            part.outcomes.finish()?;
+            self.next += 1;
+        }
+        Ok(())
+    }
 }

@@ -34,6 +34,16 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
 
 /// Validates a model given as text; `path` is used in messages.
 pub fn parse_model(text: &str, path: &Path) -> Result<Model, ModelError> {
+    parse_model_edited(text, path, |_| {})
+}
+
+/// Validates a model given as text after `edit` changed the parsed file (see
+/// [`super::overrides`]).
+pub(crate) fn parse_model_edited(
+    text: &str,
+    path: &Path,
+    edit: impl FnOnce(&mut ModelSpec),
+) -> Result<Model, ModelError> {
     let mut loader = Loader {
         path,
         text,
@@ -55,6 +65,8 @@ pub fn parse_model(text: &str, path: &Path) -> Result<Model, ModelError> {
             });
         }
     };
+    let mut spec = spec;
+    edit(&mut spec);
     let model = loader.build(spec);
     if loader.errors.is_empty() {
         let mut model = model;
@@ -87,7 +99,7 @@ struct Loader<'a> {
 }
 
 /// Suggests the closest candidate to a misspelt name.
-fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
+pub(crate) fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
     let best = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -219,6 +231,7 @@ impl<'a> Loader<'a> {
             observables,
             protocols,
             outcomes,
+            variants,
         } = spec;
         let name = header.name.get_ref().clone();
 
@@ -334,6 +347,7 @@ impl<'a> Loader<'a> {
         };
         let protocols = self.protocols(&protocols, &ctx);
         let outcomes = self.outcomes(&outcomes, &quantity_of, &quantity_names);
+        let variants = self.variants(variants, &compartments, &parameters, &species);
 
         // Species that nothing changes are probably a mistake (a typo elsewhere, a forgotten reaction).
         let mut touched = vec![false; species.len()];
@@ -388,8 +402,56 @@ impl<'a> Loader<'a> {
             protocols,
             outcomes,
             record,
+            variants,
             warnings: Vec::new(),
         }
+    }
+
+    /// `[variants.NAME]`: every assignment checked like `--set`, variants in file order.
+    fn variants(
+        &mut self,
+        specs: std::collections::BTreeMap<spec::SpannedStr, spec::VariantSpec>,
+        compartments: &[Compartment],
+        parameters: &[Parameter],
+        species: &[Species],
+    ) -> Vec<Variant> {
+        let mut specs: Vec<_> = specs.into_iter().collect();
+        specs.sort_by_key(|(name, _)| name.span().start);
+        let mut out = Vec::new();
+        for (name, v) in specs {
+            let vname = name.get_ref();
+            if !is_identifier(vname) || vname == "control" {
+                self.error(
+                    name.span(),
+                    "variant",
+                    vname,
+                    "is not a valid variant name (letters, digits and _; `control` means no variant)"
+                        .into(),
+                );
+            }
+            if v.set.is_empty() {
+                self.error(name.span(), "variant", vname, "`set` is empty".into());
+            }
+            let mut set = Vec::new();
+            for (target, value) in v.set {
+                if let Err(e) = overrides::check_assignment(
+                    compartments,
+                    parameters,
+                    species,
+                    target.get_ref(),
+                    value.get_ref(),
+                ) {
+                    self.error(target.span(), "variant", vname, e);
+                }
+                set.push((target.into_inner(), value.into_inner()));
+            }
+            out.push(Variant {
+                name: vname.clone(),
+                description: v.description.unwrap_or_default(),
+                set,
+            });
+        }
+        out
     }
 
     fn compartments(&mut self, specs: &[spec::CompartmentSpec]) -> Vec<Compartment> {

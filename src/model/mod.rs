@@ -6,6 +6,7 @@
 
 pub mod equation;
 pub mod load;
+pub mod overrides;
 pub mod spec;
 
 use std::path::PathBuf;
@@ -43,8 +44,21 @@ pub struct Model {
     pub outcomes: Vec<Outcome>,
     /// What the trajectories record, in column order.
     pub record: Vec<Quantity>,
+    /// Named variants (`[variants.NAME]`), in file order.
+    pub variants: Vec<Variant>,
     /// Problems that do not stop a run (e.g. a species nothing touches).
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A named set of overrides (`[variants.NAME]`), checked at load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// Name (`--variant NAME`).
+    pub name: String,
+    /// What it stands for.
+    pub description: String,
+    /// (parameter, species or compartment name, value as written), in name order.
+    pub set: Vec<(String, spec::Amount)>,
 }
 
 /// A well-mixed volume.

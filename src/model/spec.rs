@@ -3,6 +3,8 @@
 //! Nothing here is validated beyond TOML syntax and field names; [`super::load`] turns a
 //! [`ModelSpec`] into a checked [`super::Model`].
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
@@ -10,7 +12,7 @@ use serde_spanned::Spanned;
 pub type SpannedStr = Spanned<String>;
 
 /// A number or a quantity string (`3`, `0.5`, `"50 nM"`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum Amount {
     /// An integer, e.g. a count.
@@ -48,6 +50,23 @@ pub struct ModelSpec {
     /// `[[outcomes]]`.
     #[serde(default)]
     pub outcomes: Vec<OutcomeSpec>,
+    /// `[variants.NAME]`: named sets of overrides (pharmacology, knock-downs).
+    #[serde(default)]
+    pub variants: BTreeMap<SpannedStr, VariantSpec>,
+}
+
+/// `[variants.NAME]`: `set = { NAME = "value with unit", ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpec {
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Provenance.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Parameter values, species initial amounts and compartment volumes to change.
+    pub set: BTreeMap<SpannedStr, Spanned<Amount>>,
 }
 
 /// `[model]`.

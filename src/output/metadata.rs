@@ -3,7 +3,10 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::layout::{RunSpec, ShardRecord};
+use crate::model::overrides::AppliedAssignment;
 use crate::model::Model;
+use crate::sweep::Axis;
 
 /// What a run was and what it did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -38,8 +41,22 @@ pub struct RunMetadata {
     pub trajectories: u64,
     /// Reaction events fired in all trajectories (set at the end).
     pub total_events: u64,
-    /// Wall-clock seconds of the simulation and writing (set at the end).
+    /// Wall-clock seconds of the simulation and writing (set at the end; summed over shards).
     pub wall_seconds: f64,
+    /// `--variant` names, in order.
+    pub variants: Vec<String>,
+    /// `--variant` and `--set` assignments applied at every sweep point, in order.
+    pub overrides: Vec<AppliedAssignment>,
+    /// Sweep axes (empty without a sweep).
+    pub sweep: Vec<Axis>,
+    /// Number of sweep points (1 without a sweep).
+    pub sweep_points: usize,
+    /// Number of shards the trajectory indices were split into.
+    pub shards: u64,
+    /// Trajectories per part file.
+    pub runs_per_part: u64,
+    /// What each shard's (last) invocation did.
+    pub shard_records: Vec<ShardRecord>,
 }
 
 impl RunMetadata {
@@ -73,6 +90,45 @@ impl RunMetadata {
             trajectories: 0,
             total_events: 0,
             wall_seconds: 0.0,
+            variants: Vec::new(),
+            overrides: Vec::new(),
+            sweep: Vec::new(),
+            sweep_points: 1,
+            shards: 1,
+            runs_per_part: runs,
+            shard_records: Vec::new(),
+        }
+    }
+
+    /// Metadata of a run from its plan and its shards' records (threads, model path and
+    /// command line from the first shard; protocol and t_end of sweep point 0).
+    pub fn from_spec(spec: &RunSpec, records: &[ShardRecord]) -> Self {
+        let first = records.first();
+        let point = spec.points.first();
+        RunMetadata {
+            program: spec.program.clone(),
+            version: spec.version.clone(),
+            model_name: spec.model_name.clone(),
+            model_path: first.map(|r| r.model_path.clone()).unwrap_or_default(),
+            model_sha256: spec.model_sha256.clone(),
+            protocol: point.and_then(|p| p.protocol.clone()),
+            method: spec.method.clone(),
+            seed: spec.seed,
+            runs: spec.runs,
+            t_end: point.map_or(f64::NAN, |p| p.t_end),
+            record_every: spec.record_every,
+            threads: first.map_or(0, |r| r.threads),
+            command_line: first.map(|r| r.command_line.clone()).unwrap_or_default(),
+            trajectories: 0,
+            total_events: 0,
+            wall_seconds: 0.0,
+            variants: spec.variants.clone(),
+            overrides: spec.overrides.clone(),
+            sweep: spec.axes.clone(),
+            sweep_points: spec.points.len(),
+            shards: spec.shards,
+            runs_per_part: spec.runs_per_part,
+            shard_records: records.to_vec(),
         }
     }
 

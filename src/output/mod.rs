@@ -2,17 +2,27 @@
 //!
 //! ```text
 //! OUT/
-//!   trajectories/part-0.parquet   run, time, one column per recorded species/observable
-//!   outcomes.parquet              one row per trajectory
-//!   summary.parquet               per time and quantity: n, mean, sd, quantiles
-//!   run.json                      version, model hash, method, seed, command line, events, wall time
+//!   plan.json                      what the run computes (shards and --resume must match it)
+//!   trajectories/[sweep_id=K/]part-FIRST-END.parquet
+//!                                  run, time, one column per recorded species/observable
+//!   outcome_parts/[sweep_id=K/]part-FIRST-END.parquet
+//!                                  one row per trajectory, per part
+//!   shards/shard-K-of-N.json       what each shard's invocation did
+//!   outcomes.parquet               all outcome rows, with the sweep columns
+//!   sweeps.parquet                 (with a sweep) one row per sweep point
+//!   summary.parquet                per sweep point, time and quantity: n, mean, sd, ...
+//!   outcome_stats.parquet          per sweep point and outcome: CIs, P(LTD), P(LTP)
+//!   run.json                       version, model hash, method, seed, command line, events, wall time
 //! ```
 //!
 //! Every file is written under a `.partial` name and renamed when complete; `run.json` comes
 //! last, so its presence means the run finished.
 
+pub mod finalize;
+pub mod layout;
 pub mod metadata;
 pub mod outcomes;
+pub mod stats;
 pub mod summary;
 pub mod trajectories;
 
@@ -32,30 +42,6 @@ pub use trajectories::TrajectoryWriter;
 
 /// Suffix of files still being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
-
-/// Creates the output directory; an existing one is refused unless `force`, and even then only
-/// when it looks like a spinesim output (so `--force` cannot wipe an unrelated folder).
-pub fn create_output_dir(dir: &Path, force: bool) -> Result<(), RunError> {
-    if dir.exists() {
-        if !force {
-            return Err(RunError::OutputExists(dir.to_path_buf()));
-        }
-        let is_ours = dir.join("run.json").exists()
-            || dir.join("trajectories").exists()
-            || fs::read_dir(dir)
-                .map_err(|e| RunError::io(dir, e))?
-                .next()
-                .is_none();
-        if !is_ours {
-            return Err(RunError::Settings(format!(
-                "{} exists and is not a spinesim output directory; --force only replaces spinesim outputs",
-                dir.display()
-            )));
-        }
-        fs::remove_dir_all(dir).map_err(|e| RunError::io(dir, e))?;
-    }
-    fs::create_dir_all(dir.join("trajectories")).map_err(|e| RunError::io(dir, e))
-}
 
 /// `path` with the `.partial` suffix.
 pub fn partial_path(path: &Path) -> PathBuf {

@@ -1,6 +1,7 @@
-//! `summary.parquet`: for every recorded quantity and sample time, the ensemble's n, mean,
-//! sample sd (n − 1) and the 5/25/50/75/95 % quantiles (linear interpolation between order
-//! statistics, numpy's default).
+//! `summary.parquet`: for every sweep point, recorded quantity and sample time, the ensemble's
+//! n, mean, sample sd (n − 1), standard error of the mean (sd/√n), the 5/25/50/75/95 % quantiles
+//! (linear interpolation between order statistics, numpy's default), the coefficient of variation
+//! `cv = sd/mean` and the Fano factor `fano = sd²/mean` (NaN where the mean is 0).
 //!
 //! It is computed from the trajectory files after they are written, one column and one block
 //! of sample times at a time, so memory stays under a fixed budget whatever the ensemble size
@@ -63,6 +64,31 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Standard error of the mean, `sd/√n`.
+    pub fn sem(&self) -> f64 {
+        self.sd / (self.n as f64).sqrt()
+    }
+
+    /// Coefficient of variation `sd/mean` (NaN for a zero mean).
+    pub fn cv(&self) -> f64 {
+        if self.mean == 0.0 {
+            f64::NAN
+        } else {
+            self.sd / self.mean
+        }
+    }
+
+    /// Fano factor `sd²/mean` (NaN for a zero mean).
+    pub fn fano(&self) -> f64 {
+        if self.mean == 0.0 {
+            f64::NAN
+        } else {
+            self.sd * self.sd / self.mean
+        }
+    }
+}
+
+impl Stats {
     /// Computes the statistics of `values` (which it sorts).
     pub fn of(values: &mut [f64]) -> Stats {
         let n = values.len();
@@ -122,12 +148,99 @@ fn as_f64(array: &ArrayRef, i: usize) -> f64 {
     }
 }
 
-/// Writes `out` from every trajectory file under `trajectories_dir`.
+/// Writes `out` from every trajectory file under `trajectories_dir` (one ensemble, no
+/// `sweep_id` column).
 pub fn write_summary(
     trajectories_dir: &Path,
     out: &Path,
     metadata: &[(String, String)],
 ) -> Result<(), RunError> {
+    write_summary_of_points(&[(None, trajectories_dir.to_path_buf())], out, metadata)
+}
+
+/// The rows of `summary.parquet`, column by column.
+#[derive(Default)]
+struct SummaryRows {
+    sweep_id: Vec<u64>,
+    time: Vec<f64>,
+    name: Vec<String>,
+    stats: Vec<Stats>,
+}
+
+/// Writes `out` with one block of rows per sweep point: `points` pairs a sweep id (`None` for
+/// a run without a sweep, which then has no `sweep_id` column) with the directory of its
+/// trajectory files.
+pub fn write_summary_of_points(
+    points: &[(Option<u64>, PathBuf)],
+    out: &Path,
+    metadata: &[(String, String)],
+) -> Result<(), RunError> {
+    let mut rows = SummaryRows::default();
+    for (sweep_id, dir) in points {
+        let start = rows.time.len();
+        summarize_point(dir, &mut rows)?;
+        let new = rows.time.len() - start;
+        rows.sweep_id
+            .extend(std::iter::repeat_n(sweep_id.unwrap_or(0), new));
+    }
+    let swept = points.iter().any(|(id, _)| id.is_some());
+
+    let mut fields = Vec::new();
+    if swept {
+        fields.push(Field::new("sweep_id", DataType::UInt64, false));
+    }
+    fields.extend([
+        Field::new("time", DataType::Float64, false),
+        Field::new("quantity", DataType::Utf8, false),
+        Field::new("n", DataType::UInt64, false),
+        Field::new("mean", DataType::Float64, false),
+        Field::new("sd", DataType::Float64, false),
+        Field::new("sem", DataType::Float64, false),
+    ]);
+    fields.extend(
+        QUANTILES
+            .iter()
+            .map(|(_, name)| Field::new(*name, DataType::Float64, false)),
+    );
+    fields.push(Field::new("cv", DataType::Float64, false));
+    fields.push(Field::new("fano", DataType::Float64, false));
+    let schema = Arc::new(Schema::new(fields));
+    let column = |f: &dyn Fn(&Stats) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(rows.stats.iter().map(f)))
+    };
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    if swept {
+        arrays.push(Arc::new(UInt64Array::from(rows.sweep_id.clone())));
+    }
+    arrays.extend([
+        Arc::new(Float64Array::from(rows.time.clone())) as ArrayRef,
+        Arc::new(StringArray::from(rows.name.clone())),
+        Arc::new(UInt64Array::from_iter_values(
+            rows.stats.iter().map(|s| s.n),
+        )),
+        column(&|s| s.mean),
+        column(&|s| s.sd),
+        column(&|s| s.sem()),
+    ]);
+    for k in 0..QUANTILES.len() {
+        arrays.push(column(&|s| s.quantiles[k]));
+    }
+    arrays.push(column(&|s| s.cv()));
+    arrays.push(column(&|s| s.fano()));
+    let batch =
+        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| RunError::parquet(out, e))?;
+    let file = File::create(partial_path(out)).map_err(|e| RunError::io(out, e))?;
+    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties(metadata)))
+        .map_err(|e| RunError::parquet(out, e))?;
+    writer
+        .write(&batch)
+        .map_err(|e| RunError::parquet(out, e))?;
+    writer.close().map_err(|e| RunError::parquet(out, e))?;
+    commit(out)
+}
+
+/// Appends the rows of one ensemble (the trajectory files under `trajectories_dir`).
+fn summarize_point(trajectories_dir: &Path, rows: &mut SummaryRows) -> Result<(), RunError> {
     let files = parquet_files(trajectories_dir)?;
     let Some(first) = files.first() else {
         return Err(RunError::Settings(format!(
@@ -168,9 +281,6 @@ pub fn write_summary(
     let widest = counts.values().copied().max().unwrap_or(1).max(1);
     let block = (VALUES_PER_PASS / widest).max(1);
 
-    let (mut o_time, mut o_name, mut o_n, mut o_mean, mut o_sd) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut o_q: Vec<Vec<f64>> = vec![Vec::new(); QUANTILES.len()];
     for column in &columns {
         for lo in (0..times.len()).step_by(block) {
             let hi = (lo + block).min(times.len());
@@ -191,53 +301,13 @@ pub fn write_summary(
                 }
             }
             for (k, bucket) in buckets.iter_mut().enumerate() {
-                let s = Stats::of(bucket);
-                o_time.push(times[lo + k]);
-                o_name.push(column.clone());
-                o_n.push(s.n);
-                o_mean.push(s.mean);
-                o_sd.push(s.sd);
-                for (q, v) in o_q.iter_mut().zip(s.quantiles) {
-                    q.push(v);
-                }
+                rows.time.push(times[lo + k]);
+                rows.name.push(column.clone());
+                rows.stats.push(Stats::of(bucket));
             }
         }
     }
-
-    let mut fields = vec![
-        Field::new("time", DataType::Float64, false),
-        Field::new("quantity", DataType::Utf8, false),
-        Field::new("n", DataType::UInt64, false),
-        Field::new("mean", DataType::Float64, false),
-        Field::new("sd", DataType::Float64, false),
-    ];
-    fields.extend(
-        QUANTILES
-            .iter()
-            .map(|(_, name)| Field::new(*name, DataType::Float64, false)),
-    );
-    let schema = Arc::new(Schema::new(fields));
-    let mut arrays: Vec<ArrayRef> = vec![
-        Arc::new(Float64Array::from(o_time)),
-        Arc::new(StringArray::from(o_name)),
-        Arc::new(UInt64Array::from(o_n)),
-        Arc::new(Float64Array::from(o_mean)),
-        Arc::new(Float64Array::from(o_sd)),
-    ];
-    arrays.extend(
-        o_q.into_iter()
-            .map(|q| Arc::new(Float64Array::from(q)) as ArrayRef),
-    );
-    let batch =
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| RunError::parquet(out, e))?;
-    let file = File::create(partial_path(out)).map_err(|e| RunError::io(out, e))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties(metadata)))
-        .map_err(|e| RunError::parquet(out, e))?;
-    writer
-        .write(&batch)
-        .map_err(|e| RunError::parquet(out, e))?;
-    writer.close().map_err(|e| RunError::parquet(out, e))?;
-    commit(out)
+    Ok(())
 }
 
 #[cfg(test)]
