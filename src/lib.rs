@@ -59,3 +59,4 @@ pub mod simulator;
 pub mod sweep;
 pub mod trajectory;
 pub mod units;
+pub mod validate;

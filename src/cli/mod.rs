@@ -1,10 +1,11 @@
-//! The command line: `spinesim run`, `spinesim check` and `spinesim summarize`.
+//! The command line: `spinesim run`, `check`, `summarize` and `validate`.
 //!
 //! Exit codes: 0 success, 1 run or I/O failure, 2 usage or model error.
 
 mod check;
 mod run;
 mod summarize;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Check that every shard of a run is done and write its merged tables and run.json.
     Summarize(SummarizeArgs),
+    /// Run the validation targets (science.md §4) as ensembles and write a report.
+    Validate(ValidateArgs),
+}
+
+/// `spinesim validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Small ensembles and 15-minute tails; only the sign-level targets (a few minutes).
+    #[arg(long)]
+    pub quick: bool,
+    /// Folder holding spine_bidirectional.toml.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    pub models: PathBuf,
+    /// Report folder: validation.md and validation.parquet.
+    #[arg(long, value_name = "DIR", default_value = "results/validation")]
+    pub out: PathBuf,
+    /// Trajectories per stimulation ensemble (default 16; quick 4).
+    #[arg(long)]
+    pub runs: Option<u64>,
+    /// Master seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Replace an existing report.
+    #[arg(long)]
+    pub force: bool,
+    /// Nothing on stderr but errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Simulation methods.
@@ -134,6 +166,9 @@ pub enum CliError {
     /// The run failed (exit 1).
     #[error("{0}")]
     Run(#[from] RunError),
+    /// Validation targets failed (exit 1).
+    #[error("{0}")]
+    TargetsFailed(String),
 }
 
 impl CliError {
@@ -142,7 +177,7 @@ impl CliError {
         match self {
             CliError::Model(_) | CliError::Usage(_) => 2,
             CliError::Run(RunError::Settings(_)) | CliError::Run(RunError::OutputExists(_)) => 2,
-            CliError::Run(_) => 1,
+            CliError::Run(_) | CliError::TargetsFailed(_) => 1,
         }
     }
 }
@@ -154,6 +189,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(*args),
         Command::Check(args) => check::check(args),
         Command::Summarize(args) => summarize::summarize(args),
+        Command::Validate(args) => validate::validate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

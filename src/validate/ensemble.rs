@@ -1,0 +1,250 @@
+//! One validation condition (protocol × variants × run length) simulated as an ensemble, kept
+//! in memory: per-trajectory outcomes and a few recorded series.
+
+use crate::ensemble::{run_ensemble, EnsembleConfig};
+use crate::error::RunError;
+use crate::model::overrides;
+use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, Window};
+use crate::network::Network;
+use crate::outcome::{Class, OutcomeValue};
+use crate::simulator::Direct;
+use crate::trajectory::RunPlan;
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// A protocol of the model, or one built by the validation itself.
+    pub protocol: ProtocolChoice,
+    /// Variants applied in order (empty: control).
+    pub variants: Vec<String>,
+    /// Simulated time (s).
+    pub t_end: f64,
+    /// Recording interval (s).
+    pub record_every: f64,
+    /// Recorded quantities (species or observables).
+    pub record: Vec<String>,
+    /// Outcomes: the model's by name, or built here.
+    pub outcomes: Vec<OutcomeChoice>,
+    /// Trajectories.
+    pub runs: u64,
+}
+
+/// A protocol named in the model file or constructed for one target.
+#[derive(Debug, Clone)]
+pub enum ProtocolChoice {
+    /// `[[protocols]] name`.
+    Named(String),
+    /// A protocol built in code (e.g. a single release from rest).
+    Built(Protocol),
+    /// No events.
+    None,
+}
+
+/// An outcome of the model or one built for a target.
+#[derive(Debug, Clone)]
+pub enum OutcomeChoice {
+    /// `[[outcomes]] name`.
+    Named(String),
+    /// The peak of a quantity over the whole run.
+    PeakOfRun(String),
+}
+
+impl Condition {
+    /// A short label: `protocol [+ variants]`.
+    pub fn label(&self) -> String {
+        let p = match &self.protocol {
+            ProtocolChoice::Named(n) => n.clone(),
+            ProtocolChoice::Built(p) => p.name.clone(),
+            ProtocolChoice::None => "rest".to_string(),
+        };
+        if self.variants.is_empty() {
+            p
+        } else {
+            format!("{p} + {}", self.variants.join(" + "))
+        }
+    }
+}
+
+/// The ensemble of one condition.
+#[derive(Debug, Clone)]
+pub struct ConditionResult {
+    /// Trajectories simulated.
+    pub runs: u64,
+    /// Reaction events over all trajectories.
+    pub events: u64,
+    /// Outcome name → one value per trajectory (relative changes give their % change).
+    pub outcomes: Vec<(String, Vec<f64>)>,
+    /// Outcome name → class per trajectory, for relative changes.
+    pub classes: Vec<(String, Vec<Class>)>,
+    /// Recording times.
+    pub times: Vec<f64>,
+    /// Recorded name → rows of one value per recording time, one row per trajectory.
+    pub series: Vec<(String, Vec<Vec<f64>>)>,
+}
+
+impl ConditionResult {
+    /// The per-trajectory values of an outcome.
+    pub fn outcome(&self, name: &str) -> &[f64] {
+        &self
+            .outcomes
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("validation outcome '{name}' was not computed"))
+            .1
+    }
+
+    /// The per-trajectory classes of a relative-change outcome.
+    pub fn classes(&self, name: &str) -> &[Class] {
+        &self
+            .classes
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("validation outcome '{name}' has no classes"))
+            .1
+    }
+
+    /// Per trajectory, the mean of the recorded `name` over samples with time in `[a, b]`.
+    pub fn window_mean(&self, name: &str, a: f64, b: f64) -> Vec<f64> {
+        let rows = &self
+            .series
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("validation series '{name}' was not recorded"))
+            .1;
+        let idx: Vec<usize> = (0..self.times.len())
+            .filter(|&k| self.times[k] >= a - 1e-9 && self.times[k] <= b + 1e-9)
+            .collect();
+        assert!(!idx.is_empty(), "no recording in [{a}, {b}] s");
+        rows.iter()
+            .map(|r| idx.iter().map(|&k| r[k]).sum::<f64>() / idx.len() as f64)
+            .collect()
+    }
+
+    /// The ensemble mean of the recorded `name` at every recording time.
+    pub fn mean_series(&self, name: &str) -> Vec<f64> {
+        let rows = &self
+            .series
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("validation series '{name}' was not recorded"))
+            .1;
+        (0..self.times.len())
+            .map(|k| rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64)
+            .collect()
+    }
+}
+
+fn quantity(model: &Model, name: &str) -> Result<Quantity, RunError> {
+    if let Some(i) = model.species.iter().position(|s| s.name == name) {
+        return Ok(Quantity::Species(i));
+    }
+    if let Some(i) = model.observables.iter().position(|o| o.name == name) {
+        return Ok(Quantity::Observable(i));
+    }
+    Err(RunError::Settings(format!(
+        "model {} has no species or observable '{name}', which validation needs",
+        model.path.display()
+    )))
+}
+
+/// Simulates one condition of `base` (variants applied to a copy).
+pub fn simulate(
+    base: &Model,
+    condition: &Condition,
+    seed: u64,
+    threads: usize,
+) -> Result<ConditionResult, RunError> {
+    let assignments = overrides::variant_assignments(base, &condition.variants)
+        .map_err(RunError::Settings)?;
+    let (mut model, _) = overrides::apply(base, &assignments).map_err(RunError::Settings)?;
+    model.record = condition
+        .record
+        .iter()
+        .map(|n| quantity(&model, n))
+        .collect::<Result<_, _>>()?;
+    let mut outcomes = Vec::new();
+    for choice in &condition.outcomes {
+        outcomes.push(match choice {
+            OutcomeChoice::Named(n) => model
+                .outcomes
+                .iter()
+                .find(|o| &o.name == n)
+                .cloned()
+                .ok_or_else(|| {
+                    RunError::Settings(format!(
+                        "model {} has no outcome '{n}', which validation needs",
+                        model.path.display()
+                    ))
+                })?,
+            OutcomeChoice::PeakOfRun(q) => Outcome {
+                name: format!("{q}_peak"),
+                quantity: quantity(&model, q)?,
+                kind: OutcomeKind::Peak(Window::WHOLE_RUN),
+            },
+        });
+    }
+    model.outcomes = outcomes;
+    let protocol = match &condition.protocol {
+        ProtocolChoice::Named(n) => Some(model.protocol(n).cloned().ok_or_else(|| {
+            RunError::Settings(format!(
+                "model {} has no protocol '{n}', which validation needs",
+                model.path.display()
+            ))
+        })?),
+        ProtocolChoice::Built(p) => Some(p.clone()),
+        ProtocolChoice::None => None,
+    };
+    let net = Network::compile(&model);
+    let plan = RunPlan::new(
+        &model,
+        &net,
+        protocol.as_ref(),
+        condition.t_end,
+        condition.record_every,
+    )?;
+    let names: Vec<String> = model.outcomes.iter().map(|o| o.name.clone()).collect();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut classes: Vec<Vec<Class>> = vec![Vec::new(); names.len()];
+    let columns = plan.columns.len();
+    let mut series: Vec<Vec<Vec<f64>>> = vec![Vec::new(); columns];
+    let config = EnsembleConfig {
+        first_run: 0,
+        runs: condition.runs,
+        seed,
+        threads,
+        progress: false,
+    };
+    let stats = run_ensemble(
+        &net,
+        &plan,
+        &config,
+        || Direct::new(&net),
+        |t| {
+            for (i, v) in t.outcomes.iter().enumerate() {
+                match *v {
+                    OutcomeValue::Change { percent, class, .. } => {
+                        values[i].push(percent);
+                        classes[i].push(class);
+                    }
+                    OutcomeValue::Scalar(x) => values[i].push(x),
+                }
+            }
+            for (c, rows) in series.iter_mut().enumerate() {
+                rows.push(t.samples.iter().skip(c).step_by(columns).copied().collect());
+            }
+            Ok(())
+        },
+    )?;
+    Ok(ConditionResult {
+        runs: stats.trajectories,
+        events: stats.events,
+        outcomes: names.iter().cloned().zip(values).collect(),
+        classes: names
+            .into_iter()
+            .zip(classes)
+            .filter(|(_, c)| !c.is_empty())
+            .collect(),
+        times: plan.record_times.clone(),
+        series: plan.columns.iter().cloned().zip(series).collect(),
+    })
+}

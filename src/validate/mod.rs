@@ -1,0 +1,55 @@
+//! `spinesim validate`: the validation targets of science.md §4 (V1, V2, V3, V6, V8, V9, V14,
+//! V15) run as ensembles of `models/spine_bidirectional.toml`, with a Markdown + Parquet report.
+//!
+//! Every number is an ensemble statistic with its 95 % CI. Drug and mutant variants are applied
+//! from t = 0, so their effect is measured against a sham: the same variant without stimulation,
+//! over the same time ("vs sham", science-modelB.md §5). `--quick` runs small ensembles with a
+//! 15-minute tail and checks only the sign-level targets (LTD at 1 Hz, LTP at 100 Hz, no change
+//! under APV, S845 dephosphorylation after LFS, V14, V15).
+
+pub mod ensemble;
+pub mod report;
+mod targets;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::error::RunError;
+use crate::model::load_model;
+
+pub use report::{Report, Row};
+
+/// How to run the validation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Small ensembles and short tails; sign-level targets only.
+    pub quick: bool,
+    /// The folder with `spine_bidirectional.toml`.
+    pub models_dir: PathBuf,
+    /// Trajectories per stimulation condition (default 16, quick 4).
+    pub runs: Option<u64>,
+    /// Master seed.
+    pub seed: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Print each ensemble as it finishes.
+    pub verbose: bool,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+/// Runs every target and returns the report (not yet written).
+pub fn validate(settings: &Settings) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let path = settings.models_dir.join("spine_bidirectional.toml");
+    let model = load_model(&path).map_err(|e| RunError::Settings(e.to_string()))?;
+    let mut runner = targets::Runner::new(&model, settings);
+    let rows = targets::all(&mut runner)?;
+    Ok(Report {
+        rows,
+        ensembles: runner.ensembles(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        command: settings.command.clone(),
+        quick: settings.quick,
+    })
+}

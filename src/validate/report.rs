@@ -1,0 +1,197 @@
+//! The validation report: one row per checked quantity, written as Markdown and Parquet.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+
+use crate::error::RunError;
+use crate::output::{commit, partial_path, writer_properties};
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Target id, e.g. `V1`.
+    pub target: String,
+    /// What is checked.
+    pub check: String,
+    /// The ensemble(s) it is computed from.
+    pub condition: String,
+    /// The contract, in words.
+    pub expected: String,
+    /// Trajectories.
+    pub n: u64,
+    /// Ensemble mean of the checked quantity (NaN if not applicable).
+    pub mean: f64,
+    /// Lower end of its 95 % CI.
+    pub ci_low: f64,
+    /// Upper end of its 95 % CI.
+    pub ci_high: f64,
+    /// Fraction of trajectories classified LTD (NaN if not applicable).
+    pub p_ltd: f64,
+    /// Fraction classified LTP.
+    pub p_ltp: f64,
+    /// The result, in words.
+    pub got: String,
+    /// Pass / fail; `None` for information rows and targets not evaluated.
+    pub pass: Option<bool>,
+}
+
+impl Row {
+    /// A row with no numbers (a summary check or a target not evaluated).
+    pub fn verdict(target: &str, check: &str, expected: &str, got: String, pass: Option<bool>) -> Row {
+        Row {
+            target: target.into(),
+            check: check.into(),
+            condition: String::new(),
+            expected: expected.into(),
+            n: 0,
+            mean: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            p_ltd: f64::NAN,
+            p_ltp: f64::NAN,
+            got,
+            pass,
+        }
+    }
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The rows, in target order.
+    pub rows: Vec<Row>,
+    /// Ensembles run: (condition, trajectories, reaction events).
+    pub ensembles: Vec<(String, u64, u64)>,
+    /// Wall time (s).
+    pub wall_seconds: f64,
+    /// The command line.
+    pub command: String,
+    /// Quick mode.
+    pub quick: bool,
+}
+
+impl Report {
+    /// Rows that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.pass == Some(false))
+    }
+
+    /// The report as Markdown.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# spinesim validation report{}\n", if self.quick { " (quick)" } else { "" });
+        let _ = writeln!(s, "Command: `{}`  ", self.command);
+        let _ = writeln!(
+            s,
+            "Wall time: {:.0} s for {} ensembles, {} trajectories, {:.3e} reaction events.  ",
+            self.wall_seconds,
+            self.ensembles.len(),
+            self.ensembles.iter().map(|e| e.1).sum::<u64>(),
+            self.ensembles.iter().map(|e| e.2 as f64).sum::<f64>()
+        );
+        let (pass, fail, info) = self.rows.iter().fold((0, 0, 0), |(p, f, i), r| match r.pass {
+            Some(true) => (p + 1, f, i),
+            Some(false) => (p, f + 1, i),
+            None => (p, f, i + 1),
+        });
+        let _ = writeln!(s, "Checks: {pass} pass, {fail} fail, {info} information or not evaluated.\n");
+        let _ = writeln!(
+            s,
+            "Means are ensemble means with Student t 95 % CIs; P(LTD), P(LTP) are fractions of \
+             trajectories below -10 % / above +10 % (their Wilson 95 % CIs are in the Parquet \
+             file). \"vs sham\" is the mean % change minus that of the same variant without \
+             stimulation over the same time (Welch CI).\n"
+        );
+        let _ = writeln!(s, "| target | check | condition | expected | n | mean [95 % CI] | P(LTD) | P(LTP) | got | pass |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+        for r in &self.rows {
+            let num = |x: f64| if x.is_nan() { String::new() } else { format!("{x:.3}") };
+            let mean = if r.mean.is_nan() {
+                String::new()
+            } else {
+                format!("{:.2} [{:.2}, {:.2}]", r.mean, r.ci_low, r.ci_high)
+            };
+            let pass = match r.pass {
+                Some(true) => "pass",
+                Some(false) => "**FAIL**",
+                None => "-",
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                r.target,
+                r.check,
+                r.condition,
+                r.expected,
+                if r.n == 0 { String::new() } else { r.n.to_string() },
+                mean,
+                num(r.p_ltd),
+                num(r.p_ltp),
+                r.got,
+                pass
+            );
+        }
+        let _ = writeln!(s, "\n## Ensembles\n\n| condition | trajectories | reaction events |\n|---|---|---|");
+        for (c, n, e) in &self.ensembles {
+            let _ = writeln!(s, "| {c} | {n} | {e:.3e} |", e = *e as f64);
+        }
+        s
+    }
+
+    /// Writes `validation.md` and `validation.parquet` into `dir` (each atomically).
+    pub fn write(&self, dir: &Path) -> Result<(), RunError> {
+        std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, e))?;
+        let md = dir.join("validation.md");
+        std::fs::write(partial_path(&md), self.markdown()).map_err(|e| RunError::io(&md, e))?;
+        commit(&md)?;
+        let pq = dir.join("validation.parquet");
+        self.write_parquet(&partial_path(&pq))
+            .map_err(|e| RunError::io(&pq, std::io::Error::other(e.to_string())))?;
+        commit(&pq)
+    }
+
+    fn write_parquet(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        let strings = |f: fn(&Row) -> &str| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values(self.rows.iter().map(f)))
+        };
+        let floats = |f: fn(&Row) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values(self.rows.iter().map(f)))
+        };
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("target", strings(|r| &r.target)),
+            ("check", strings(|r| &r.check)),
+            ("condition", strings(|r| &r.condition)),
+            ("expected", strings(|r| &r.expected)),
+            ("n", Arc::new(UInt64Array::from_iter_values(self.rows.iter().map(|r| r.n)))),
+            ("mean", floats(|r| r.mean)),
+            ("ci_low", floats(|r| r.ci_low)),
+            ("ci_high", floats(|r| r.ci_high)),
+            ("p_ltd", floats(|r| r.p_ltd)),
+            ("p_ltp", floats(|r| r.p_ltp)),
+            ("got", strings(|r| &r.got)),
+            ("pass", Arc::new(BooleanArray::from(self.rows.iter().map(|r| r.pass).collect::<Vec<_>>()))),
+        ];
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(n, a)| Field::new(*n, a.data_type().clone(), *n == "pass" || a.data_type() == &DataType::Float64))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect())?;
+        let props = writer_properties(&[
+            ("spinesim.version".into(), env!("CARGO_PKG_VERSION").into()),
+            ("spinesim.command".into(), self.command.clone()),
+        ]);
+        let mut w = ArrowWriter::try_new(File::create(path)?, schema, Some(props))?;
+        w.write(&batch)?;
+        w.close()?;
+        Ok(())
+    }
+}
