@@ -13,3 +13,4 @@ mod malformed;
 mod parquet_roundtrip;
 mod reproducibility;
 mod statistical;
+mod validate;
