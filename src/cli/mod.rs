@@ -42,9 +42,9 @@ pub enum Method {
 /// `spinesim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The model file (TOML).
+    /// The model file (TOML, or SBML: `.xml`/`.sbml`).
     pub model: PathBuf,
-    /// Protocol to apply (one of the model's `[[protocols]]`); none means no events.
+    /// Protocol to apply (one of the model's `[[protocols]]`); none means no events (for SBML: the model's events).
     #[arg(long)]
     pub protocol: Option<String>,
     /// Number of trajectories.
@@ -79,7 +79,7 @@ pub struct RunArgs {
 /// `spinesim check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The model file (TOML).
+    /// The model file (TOML, or SBML: `.xml`/`.sbml`).
     pub model: PathBuf,
 }
 

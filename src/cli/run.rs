@@ -20,7 +20,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             eprintln!("spinesim: warning: {w}");
         }
     }
-    let protocol = match &args.protocol {
+    let protocol_name = args.protocol.clone().or(model.default_protocol.clone());
+    let protocol = match &protocol_name {
         None => None,
         Some(name) => Some(model.protocol(name).ok_or_else(|| {
             let known: Vec<&str> = model.protocols.iter().map(|p| p.name.as_str()).collect();
@@ -60,7 +61,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         PathBuf::from("results").join(format!(
             "{}-{}",
             model.name,
-            args.protocol.as_deref().unwrap_or("none")
+            protocol_name.as_deref().unwrap_or("none")
         ))
     });
     create_output_dir(&out_dir, args.force)?;
@@ -68,7 +69,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let command_line: Vec<String> = std::env::args().collect();
     let mut meta = RunMetadata::new(
         &model,
-        args.protocol.as_deref(),
+        protocol_name.as_deref(),
         method,
         args.seed,
         args.runs,
