@@ -5,6 +5,7 @@ mod common;
 
 mod allocation;
 mod cli;
+mod dsmts;
 mod conversion;
 mod malformed;
 mod parquet_roundtrip;
