@@ -10,4 +10,5 @@ mod conversion;
 mod malformed;
 mod parquet_roundtrip;
 mod reproducibility;
+mod sbml;
 mod statistical;
