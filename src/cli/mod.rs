@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 run or I/O failure, 2 usage or model error.
 
 mod check;
+mod export;
 mod run;
 
 use std::path::PathBuf;
@@ -28,6 +29,27 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a model and print the compiled network.
     Check(CheckArgs),
+    /// Write a model as SBML Level 3 Version 2 (with units; a protocol becomes events).
+    ExportSbml(ExportArgs),
+}
+
+/// `spinesim export-sbml`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// The SBML file to write.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// The protocol exported as events (`none` for no events); needed when there are several.
+    #[arg(long)]
+    pub protocol: Option<String>,
+    /// Drop features with no SBML equivalent (binomial draws) instead of stopping; lists them.
+    #[arg(long)]
+    pub lossy: bool,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Simulation methods.
@@ -114,6 +136,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::ExportSbml(args) => export::export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

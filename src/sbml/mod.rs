@@ -10,6 +10,7 @@
 pub mod math;
 pub mod read;
 pub mod to_model;
+pub mod write;
 
 use std::path::Path;
 

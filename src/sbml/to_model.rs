@@ -807,6 +807,20 @@ impl<'a> Builder<'a> {
                     _ => None,
                 }
             };
+            // max(X - n, 0): remove n molecules, stopping at zero.
+            let removal = match math {
+                Math::Apply(Op::Max, args) => match args.as_slice() {
+                    [Math::Apply(Op::Minus, d), zero]
+                        if d.len() == 2
+                            && d[0] == Math::Name(variable.clone())
+                            && self.constant(zero) == Ok(0.0) =>
+                    {
+                        self.constant(&d[1]).ok()
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
             let value = self.constant(math);
             match self.symbols.get(variable.as_str()) {
                 Some(Sym::Species(i)) => {
@@ -823,6 +837,13 @@ impl<'a> Builder<'a> {
                         self.size(&s.compartment).unwrap_or(f64::NAN)
                     };
                     match (value, offset(math)) {
+                        (Err(_), _) if removal.is_some() && relative_ok => {
+                            let amount = removal.unwrap_or(0.0) * to_amount;
+                            if amount.fract() != 0.0 || !amount.is_finite() || amount < 0.0 {
+                                return Err(fail(format!("removes {amount} molecules, not a whole non-negative number")));
+                            }
+                            actions.push(Action::RemoveSpecies { species, count: amount as i64 });
+                        }
                         (Ok(v), _) => {
                             let count = whole(v * to_amount).ok_or_else(|| fail(format!("value {} is not a whole, non-negative number of molecules", v * to_amount)))?;
                             actions.push(Action::SetSpecies { species, count });
