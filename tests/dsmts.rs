@@ -273,7 +273,8 @@ fn check_case(case: &Case, obs: &Observed) -> Verdict {
             let mu = mu_col.map_or(f64::NAN, |c| c[k]);
             if sigma == 0.0 {
                 let tol = DET_TOL * mu.abs().max(1.0);
-                if (mu_col.is_some() && !((xbar - mu).abs() <= tol)) || !(s.abs() <= tol) {
+                let off = |d: f64| d.is_nan() || d > tol;
+                if (mu_col.is_some() && off((xbar - mu).abs())) || off(s.abs()) {
                     r.problems.push(format!(
                         "deterministic point {var} t={t}: mean {xbar} (expected {mu}), sd {s} (expected 0)"
                     ));

@@ -601,7 +601,7 @@ impl Math {
                         let mut v = x()?;
                         let radicand = v.pop().expect("two arguments");
                         match v.pop().expect("two arguments") {
-                            Expr::Num(d) if d == 2.0 => Expr::Call(Func::Sqrt, vec![radicand]),
+                            Expr::Num(2.0) => Expr::Call(Func::Sqrt, vec![radicand]),
                             degree => bin(
                                 BinOp::Pow,
                                 radicand,
@@ -613,7 +613,7 @@ impl Math {
                         let mut v = x()?;
                         let arg = v.pop().expect("two arguments");
                         match v.pop().expect("two arguments") {
-                            Expr::Num(b) if b == 10.0 => Expr::Call(Func::Log10, vec![arg]),
+                            Expr::Num(10.0) => Expr::Call(Func::Log10, vec![arg]),
                             base => bin(
                                 BinOp::Div,
                                 Expr::Call(Func::Ln, vec![arg]),
