@@ -302,11 +302,14 @@ fn check_case(case: &Case, obs: &Observed) -> Verdict {
 
 /// Runs a case; each case has its own seed (20081 + case number), so the verdicts are independent.
 fn simulate(case_dir: &Path, id: &str, out: &Path) {
+    simulate_model(&case_dir.join(format!("{id}-sbml-l3v1.xml")), id, out);
+}
+
+fn simulate_model(model: &Path, id: &str, out: &Path) {
     let seed = 20081 + id.parse::<u64>().unwrap();
-    let model = case_dir.join(format!("{id}-sbml-l3v1.xml"));
     let status = Command::new(BIN)
         .args(["run"])
-        .arg(&model)
+        .arg(model)
         .args(["--runs", &RUNS.to_string(), "--seed", &seed.to_string()])
         .args(["--t-end", "50", "--record-every", "1", "--quiet", "--out"])
         .arg(out)
@@ -401,4 +404,47 @@ fn the_dsmts_checker_fails_a_five_percent_error() {
     let mut start = exact(1.0);
     start.mean.get_mut("X").unwrap()[0] += 1.0;
     assert!(!check_case(&case, &start).passed());
+}
+
+/// The whole pipeline can fail: a case model with a known error (birth and death rates 5 % too
+/// high in 00001; the timed event of 00028 applied 0.1 time units late) fails its case.
+#[test]
+fn a_wrong_model_fails_its_dsmts_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wrong = [
+        (
+            "00001",
+            r#"value="0.1""#,
+            r#"value="0.105""#,
+            r#"value="0.11""#,
+            r#"value="0.1155""#,
+        ),
+        (
+            "00028",
+            "<cn type=\"integer\"> 25 </cn>",
+            "<cn> 25.1 </cn>",
+            "",
+            "",
+        ),
+    ];
+    for (id, a, a_wrong, b, b_wrong) in wrong {
+        let dir = cases_dir().join(id);
+        let text = std::fs::read_to_string(dir.join(format!("{id}-sbml-l3v1.xml"))).unwrap();
+        assert!(text.contains(a) && text.contains(b));
+        let model = tmp.path().join(format!("{id}.xml"));
+        std::fs::write(&model, text.replace(a, a_wrong).replace(b, b_wrong)).unwrap();
+        let case = Case::load(&dir);
+        let out = tmp.path().join(id);
+        simulate_model(&model, id, &out);
+        let v = check_case(
+            &case,
+            &Observed::from_trajectories(&out.join("trajectories"), &case.variables()),
+        );
+        assert!(
+            !v.passed(),
+            "{id} with a wrong model passed: max |Z| {}, {:?}",
+            v.max_z(),
+            v.problems
+        );
+    }
 }

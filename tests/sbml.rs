@@ -745,3 +745,79 @@ actions = [ { binomial = "V", p = 0.5, into = "G" }, { add = "G", amount = 3 }, 
         ]
     );
 }
+
+#[test]
+fn an_initial_amount_needs_no_compartment_size() {
+    let text = l3(
+        r#"<listOfCompartments><compartment id="c" constant="true"/></listOfCompartments>
+<listOfSpecies><species id="X" compartment="c" initialAmount="5" hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/></listOfSpecies>"#,
+    );
+    assert_eq!(load(&text).species[0].initial, 5);
+    // Reading it as a concentration does need the size.
+    let read = text.replace(
+        "</listOfSpecies>",
+        &format!(
+            "</listOfSpecies><listOfReactions>{}</listOfReactions>",
+            reaction("r", &[("X", 1)], &[], "<ci>X</ci>", "")
+        ),
+    );
+    assert!(load_err(&read).contains("compartment 'c' has no size"));
+}
+
+#[test]
+fn the_cli_exports_runs_and_refuses_sbml() {
+    let bin = env!("CARGO_BIN_EXE_spinesim");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let xml = tmp.path().join("spine.xml");
+    let run =
+        |args: &[&std::ffi::OsStr]| std::process::Command::new(bin).args(args).output().unwrap();
+    // Several protocols: the user must choose one.
+    let model = root.join("models/spine_ltd_core.toml");
+    let out = run(&[
+        "export-sbml".as_ref(),
+        model.as_os_str(),
+        "-o".as_ref(),
+        xml.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--protocol NAME (baseline, lfs_1hz, hfs_100hz)"));
+    let out = run(&[
+        "export-sbml".as_ref(),
+        model.as_os_str(),
+        "-o".as_ref(),
+        xml.as_os_str(),
+        "--protocol".as_ref(),
+        "hfs_100hz".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["check".as_ref(), xml.as_os_str()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sbml_events"));
+    // An unsupported construct: exit code 2 and a located message.
+    let bad = tmp.path().join("bad.xml");
+    let text =
+        std::fs::read_to_string(root.join("tests/dsmts/cases/00001/00001-sbml-l3v1.xml")).unwrap();
+    std::fs::write(&bad, text.replace(r#"fast="false""#, r#"fast="true""#)).unwrap();
+    let out = run(&[
+        "run".as_ref(),
+        bad.as_os_str(),
+        "--t-end".as_ref(),
+        "1".as_ref(),
+        "--out".as_ref(),
+        tmp.path().join("o").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.xml:")
+            && err.contains("reaction 'Birth': fast reactions are not supported"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("o").exists());
+}

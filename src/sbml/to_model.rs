@@ -505,18 +505,26 @@ impl<'a> Builder<'a> {
                 .iter()
                 .position(|c| c.id == s.compartment)
                 .expect("checked");
-            let value = self.initial.get(&s.id).copied().ok_or_else(|| {
-                self.error(
-                    s.line,
-                    "species",
-                    &s.id,
-                    "has no initial amount or concentration (or its compartment has no size)",
-                )
-            })?;
-            let amount = if s.only_substance_units {
-                value
-            } else {
-                value * self.size(&s.compartment).unwrap_or(f64::NAN)
+            let value = self
+                .initial
+                .get(&s.id)
+                .copied()
+                .or(s.initial_amount)
+                .ok_or_else(|| {
+                    self.error(
+                        s.line,
+                        "species",
+                        &s.id,
+                        "has no initial amount or concentration (or its compartment has no size)",
+                    )
+                })?;
+            // An initialAmount that no initial assignment overrides is the amount itself (no
+            // round trip through a concentration, and no size needed).
+            let assigned = sbml.initial_assignments.iter().any(|a| a.symbol == s.id);
+            let amount = match s.initial_amount {
+                Some(a) if !assigned => a,
+                _ if s.only_substance_units => value,
+                _ => value * self.size(&s.compartment).unwrap_or(f64::NAN),
             };
             let count = whole(amount).ok_or_else(|| {
                 self.error(
