@@ -54,6 +54,7 @@ pub mod model;
 pub mod network;
 pub mod outcome;
 pub mod output;
+pub mod sbml;
 pub mod schedule;
 pub mod simulator;
 pub mod sweep;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 run or I/O failure, 2 usage or model error.
 
 mod check;
+mod export;
 mod run;
 mod summarize;
 mod validate;
@@ -34,6 +35,8 @@ pub enum Command {
     Summarize(SummarizeArgs),
     /// Run the validation targets (science.md §4) as ensembles and write a report.
     Validate(ValidateArgs),
+    /// Write a model as SBML Level 3 Version 2 (with units; a protocol becomes events).
+    ExportSbml(ExportArgs),
 }
 
 /// `spinesim validate`.
@@ -65,6 +68,25 @@ pub struct ValidateArgs {
     pub quiet: bool,
 }
 
+/// `spinesim export-sbml`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// The SBML file to write.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+    /// The protocol exported as events (`none` for no events); needed when there are several.
+    #[arg(long)]
+    pub protocol: Option<String>,
+    /// Drop features with no SBML equivalent (binomial draws) instead of stopping; lists them.
+    #[arg(long)]
+    pub lossy: bool,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Simulation methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Method {
@@ -77,9 +99,9 @@ pub enum Method {
 /// `spinesim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The model file (TOML).
+    /// The model file (TOML, or SBML: `.xml`/`.sbml`).
     pub model: PathBuf,
-    /// Protocol to apply (one of the model's `[[protocols]]`); none means no events.
+    /// Protocol to apply (one of the model's `[[protocols]]`); none means no events (for SBML: the model's events).
     #[arg(long)]
     pub protocol: Option<String>,
     /// Number of trajectories.
@@ -150,7 +172,7 @@ pub struct SummarizeArgs {
 /// `spinesim check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The model file (TOML).
+    /// The model file (TOML, or SBML: `.xml`/`.sbml`).
     pub model: PathBuf,
 }
 
@@ -190,6 +212,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Summarize(args) => summarize::summarize(args),
         Command::Validate(args) => validate::validate(args),
+        Command::ExportSbml(args) => export::export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -167,7 +167,10 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         let protocol = if spec.axes.iter().any(|a| a.kind == AxisKind::Protocol) {
             "sweep"
         } else {
-            args.protocol.as_deref().unwrap_or("none")
+            args.protocol
+                .as_deref()
+                .or(base.default_protocol.as_deref())
+                .unwrap_or("none")
         };
         PathBuf::from("results").join(format!("{}-{protocol}", base.name))
     });
@@ -327,7 +330,8 @@ fn prepare_point(
             format!("sweep point {sweep_id} ({}): {what}", values.join(", "))
         }
     };
-    let mut protocol_name = args.protocol.clone();
+    // Without --protocol, a model's default protocol (an SBML file's events) applies.
+    let mut protocol_name = args.protocol.clone().or(base.default_protocol.clone());
     let mut variants = args.variant.clone();
     let mut swept = Vec::new();
     for (a, &i) in axes.iter().zip(idx) {

@@ -16,9 +16,10 @@ use crate::error::{Diagnostic, ModelError};
 use crate::expr::{self, Compiled, Slot};
 use crate::units::{self, Dim};
 
-/// Reads and validates a model file.
+/// Reads and validates a model file: TOML, or SBML (see [`crate::sbml::is_sbml`]).
 pub fn load_model(path: &Path) -> Result<Model, ModelError> {
     match std::fs::read_to_string(path) {
+        Ok(text) if crate::sbml::is_sbml(path, &text) => crate::sbml::parse_sbml(&text, path),
         Ok(text) => parse_model(&text, path),
         Err(e) => Err(ModelError {
             diagnostics: vec![Diagnostic {
@@ -400,6 +401,7 @@ impl<'a> Loader<'a> {
             reactions,
             observables,
             protocols,
+            default_protocol: None,
             outcomes,
             record,
             variants,

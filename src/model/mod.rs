@@ -40,6 +40,8 @@ pub struct Model {
     pub observables: Vec<Observable>,
     /// Protocols.
     pub protocols: Vec<Protocol>,
+    /// The protocol applied when none is named (an SBML model's events).
+    pub default_protocol: Option<String>,
     /// Outcomes.
     pub outcomes: Vec<Outcome>,
     /// What the trajectories record, in column order.
