@@ -29,7 +29,9 @@ for model in models/*.toml; do
         "$bin" export-sbml "$model" -o "$out/export/$stem.xml"
     exported+=("$out/export/$stem.xml")
     for p in $protocols; do
-        "$bin" export-sbml "$model" --protocol "$p" -o "$out/export/$stem-$p.xml" 2>/dev/null
+        # Binomial draws (stochastic release) have no SBML core equivalent: export them lossy.
+        "$bin" export-sbml "$model" --protocol "$p" -o "$out/export/$stem-$p.xml" 2>/dev/null || \
+            "$bin" export-sbml "$model" --protocol "$p" --lossy -o "$out/export/$stem-$p.xml" 2>/dev/null
         exported+=("$out/export/$stem-$p.xml")
     done
 done

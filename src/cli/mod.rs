@@ -42,7 +42,7 @@ pub enum Command {
 /// `spinesim validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Small ensembles and 15-minute tails; only the sign-level targets (a few minutes).
+    /// Small ensembles, 5-minute tails, no shams; only the sign-level targets (a few minutes).
     #[arg(long)]
     pub quick: bool,
     /// Folder holding spine_bidirectional.toml.

@@ -4,8 +4,9 @@
 //! Every number is an ensemble statistic with its 95 % CI. Drug and mutant variants are applied
 //! from t = 0, so their effect is measured against a sham: the same variant without stimulation,
 //! over the same time ("vs sham", science-modelB.md §5). `--quick` runs small ensembles with a
-//! 15-minute tail and checks only the sign-level targets (LTD at 1 Hz, LTP at 100 Hz, no change
-//! under APV, S845 dephosphorylation after LFS, V14, V15).
+//! 5-minute tail, compares each trajectory with its own baseline window instead of a sham, and
+//! checks only the sign-level targets (LTD at 1 Hz, LTP at 100 Hz, no change under APV, S845
+//! dephosphorylation after LFS, V14, V15).
 
 pub mod ensemble;
 pub mod report;

@@ -12,7 +12,7 @@ use crate::output::stats::t_interval;
 /// Burn-in before every stimulation protocol of the model (s); the baseline window is 300-600 s.
 const ONSET: f64 = 600.0;
 /// Quick mode: simulated time after the last pulse (s) instead of the protocols' 3600 s.
-const QUICK_TAIL: f64 = 900.0;
+const QUICK_TAIL: f64 = 300.0;
 /// Recording interval of the stimulation ensembles (s).
 const RECORD_EVERY: f64 = 10.0;
 /// Series every stimulation ensemble records.
@@ -108,6 +108,20 @@ impl<'m> Runner<'m> {
         })
     }
 
+    /// Per-trajectory % change of W of the sham of `variants` at time `t`, or `None` in quick
+    /// mode (which compares with each trajectory's own baseline).
+    fn sham_change(
+        &mut self,
+        variants: &[&str],
+        longest: f64,
+        t: f64,
+    ) -> Result<Option<Vec<f64>>, RunError> {
+        if self.settings.quick {
+            return Ok(None);
+        }
+        Ok(Some(sham_change(self.sham(variants, longest)?, t)))
+    }
+
     /// The sham of `variants`: no stimulation, as long as the longest protocol it is compared
     /// with.
     fn sham(&mut self, variants: &[&str], t_end: f64) -> Result<&ConditionResult, RunError> {
@@ -165,18 +179,26 @@ fn fraction(classes: &[Class], class: Class) -> f64 {
     classes.iter().filter(|c| **c == class).count() as f64 / classes.len() as f64
 }
 
-/// A row for "change vs sham" of one stimulation ensemble.
+/// A row for the % change of W of one stimulation ensemble: against a sham (Welch CI), or
+/// against its own baseline window (t CI) when there is no sham (quick mode).
 fn effect_row(
     target: &str,
     check: &str,
     expected: &str,
     label: &str,
     stim: &ConditionResult,
-    sham_changes: &[f64],
+    sham_changes: Option<&[f64]>,
     pass: impl Fn(f64, f64, f64) -> Option<bool>,
 ) -> Row {
     let changes = stim.outcome("W_change");
-    let (d, lo, hi) = welch(changes, sham_changes);
+    let (d, lo, hi) = match sham_changes {
+        Some(sham) => welch(changes, sham),
+        None => {
+            let (m, sd) = mean_sd(changes);
+            let (lo, hi) = t_interval(m, sd, changes.len() as u64, 0.95);
+            (m, lo, hi)
+        }
+    };
     let classes = stim.classes("W_change");
     Row {
         target: target.into(),
@@ -189,11 +211,14 @@ fn effect_row(
         ci_high: hi,
         p_ltd: fraction(classes, Class::Ltd),
         p_ltp: fraction(classes, Class::Ltp),
-        got: format!(
-            "{d:+.1} % vs sham (raw {:+.1} %, sham {:+.1} %)",
-            mean_sd(changes).0,
-            mean_sd(sham_changes).0
-        ),
+        got: match sham_changes {
+            Some(sham) => format!(
+                "{d:+.1} % vs sham (raw {:+.1} %, sham {:+.1} %)",
+                mean_sd(changes).0,
+                mean_sd(sham).0
+            ),
+            None => format!("{d:+.1} % vs own baseline (no sham in quick mode)"),
+        },
         pass: pass(d, lo, hi),
     }
 }
@@ -232,7 +257,7 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let mut effects = Vec::new();
     for &(f, p) in &freqs {
         let t_end = r.t_end(p)?;
-        let sham = sham_change(r.sham(&[], longest)?, t_end);
+        let sham = r.sham_change(&[], longest, t_end)?;
         let stim = r.protocol(p, &[])?;
         let row = effect_row(
             "V1",
@@ -245,7 +270,7 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             },
             p,
             stim,
-            &sham,
+            sham.as_deref(),
             |_, _, _| None,
         );
         effects.push((f, row.mean, row.ci_low, row.ci_high));
@@ -329,7 +354,7 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     };
     for &(f, p) in apv_freqs {
         let t_end = r.t_end(p)?;
-        let sham = sham_change(r.sham(&["apv"], longest)?, t_end);
+        let sham = r.sham_change(&["apv"], longest, t_end)?;
         let control = if f == 1.0 { ltd1 } else { ltp100 };
         let stim = r.protocol(p, &["apv"])?;
         rows.push(effect_row(
@@ -338,7 +363,7 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             if quick { "95 % CI contains 0 and |mean| < |control| / 3" } else { "|mean| < 3 %" },
             &format!("{p} + apv"),
             stim,
-            &sham,
+            sham.as_deref(),
             |d, lo, hi| {
                 Some(if quick {
                     lo <= 0.0 && hi >= 0.0 && d.abs() < control.1.abs() / 3.0
@@ -402,7 +427,7 @@ fn full_only(
     for drug in ["fk506", "okadaic_acid"] {
         for (f, p, control) in [(1.0, "freq_1hz", ltd1), (100.0, "freq_100hz", ltp100)] {
             let t_end = r.t_end(p)?;
-            let sham = sham_change(r.sham(&[drug], longest)?, t_end);
+            let sham = r.sham_change(&[drug], longest, t_end)?;
             let stim = r.protocol(p, &[drug])?;
             let (expected, ltd) = if f == 1.0 {
                 ("LTD < 1/3 of control", true)
@@ -415,7 +440,7 @@ fn full_only(
                 expected,
                 &format!("{p} + {drug}"),
                 stim,
-                &sham,
+                sham.as_deref(),
                 |d, _, _| Some(if ltd { d > control.1 / 3.0 } else { d >= control.1 }),
             ));
         }
@@ -440,7 +465,7 @@ fn full_only(
             pass: Some(lo > 0.0),
         });
         let t_end = r.t_end("freq_1hz")?;
-        let sham = sham_change(r.sham(&["s845a"], longest)?, t_end);
+        let sham = r.sham_change(&["s845a"], longest, t_end)?;
         let stim = r.protocol("freq_1hz", &["s845a"])?;
         rows.push(effect_row(
             "V9",
@@ -448,7 +473,7 @@ fn full_only(
             "LTD < 1/2 of control",
             "freq_1hz + s845a",
             stim,
-            &sham,
+            sham.as_deref(),
             |d, _, _| Some(d > ltd1.1 / 2.0),
         ));
     }
@@ -462,9 +487,9 @@ fn full_only(
         (0, "pairing_0mv"),
     ] {
         let t_end = r.t_end(p)?;
-        let sham = sham_change(r.sham(&[], longest)?, t_end);
+        let sham = r.sham_change(&[], longest, t_end)?;
         let stim = r.protocol(p, &[])?;
-        let row = effect_row("V6", &format!("pairing at {v} mV"), "", p, stim, &sham, |_, _, _| None);
+        let row = effect_row("V6", &format!("pairing at {v} mV"), "", p, stim, sham.as_deref(), |_, _, _| None);
         pairing.push((v, row.mean, row.ci_low, row.ci_high));
         rows.push(row);
     }
