@@ -5,8 +5,9 @@
 //! from t = 0, so their effect is measured against a sham: the same variant without stimulation,
 //! over the same time ("vs sham", science-modelB.md §5). `--quick` runs small ensembles with a
 //! 5-minute tail, compares each trajectory with its own baseline window instead of a sham, and
-//! checks only the sign-level targets (LTD at 1 Hz, LTP at 100 Hz, no change under APV, S845
-//! dephosphorylation after LFS, V14, V15).
+//! judges only the sign-level targets (LTD at 1 Hz, more potentiation at 100 Hz than at 1 Hz, no
+//! change under APV, S845 dephosphorylation after LFS); it reports V14 and V15 without judging
+//! them.
 
 pub mod ensemble;
 pub mod report;

@@ -286,14 +286,26 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         format!("{:+.1} [{:+.1}, {:+.1}] %", ltd1.1, ltd1.2, ltd1.3),
         Some(ltd1.3 < 0.0),
     ));
-    rows.push(Row::verdict(
-        "V1",
-        "LTP at 100 Hz",
-        "95 % CI above 0",
-        format!("{:+.1} [{:+.1}, {:+.1}] %", ltp100.1, ltp100.2, ltp100.3),
-        Some(ltp100.2 > 0.0),
-    ));
-    if !quick {
+    if quick {
+        // Sign level with a 5-minute tail: the direction of the frequency dependence (the
+        // LTP itself builds up over the hour after HFS and is judged in the full run).
+        let high = r.protocol("freq_100hz", &[])?.outcome("W_change").to_vec();
+        let (d, lo, hi) = welch(&high, r.protocol("freq_1hz", &[])?.outcome("W_change"));
+        rows.push(Row::verdict(
+            "V1",
+            "100 Hz potentiates more than 1 Hz",
+            "95 % CI of the difference above 0",
+            format!("{d:+.1} [{lo:+.1}, {hi:+.1}] %"),
+            Some(lo > 0.0),
+        ));
+    } else {
+        rows.push(Row::verdict(
+            "V1",
+            "LTP at 100 Hz",
+            "95 % CI above 0",
+            format!("{:+.1} [{:+.1}, {:+.1}] %", ltp100.1, ltp100.2, ltp100.3),
+            Some(ltp100.2 > 0.0),
+        ));
         let e = |f: f64| at(f).expect("full series");
         let ltd3 = e(3.0);
         rows.push(Row::verdict(
@@ -595,11 +607,12 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             .unwrap_or_else(|| vec![0.0]),
     };
     let runs = if r.settings.quick { 100 } else { 1000 };
+    let quick = r.settings.quick;
     let result = r.run(Condition {
         protocol: ProtocolChoice::Built(protocol),
         variants: Vec::new(),
         t_end: 0.6,
-        record_every: 0.6,
+        record_every: 0.0005,
         record: vec!["NO".into()],
         outcomes: vec![OutcomeChoice::PeakOfRun("NO".into()), OutcomeChoice::PeakOfRun("Ca".into())],
         runs,
@@ -609,20 +622,33 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let (lo, hi) = t_interval(m, sd, peaks.len() as u64, 0.95);
     let nav = model.compartments[0].molecules_per_micromolar();
     let ca = mean_sd(result.outcome("Ca_peak")).0 / nav;
-    Ok(vec![Row {
-        target: "V14".into(),
-        check: "peak open NMDARs per release".into(),
-        condition: "one release from rest".into(),
-        expected: "mean < 1 (of 15)".into(),
-        n: result.runs,
-        mean: m,
-        ci_low: lo,
-        ci_high: hi,
-        p_ltd: f64::NAN,
-        p_ltp: f64::NAN,
-        got: format!("{m:.2} open; peak free Ca {ca:.2} uM"),
-        pass: Some(hi < 1.0),
-    }])
+    let peak_of_mean = result.mean_series("NO").into_iter().fold(0.0, f64::max);
+    Ok(vec![
+        Row {
+            target: "V14".into(),
+            check: "peak open NMDARs per release".into(),
+            condition: "one release from rest".into(),
+            expected: "mean over releases of the peak open count < 1 (of 15)".into(),
+            n: result.runs,
+            mean: m,
+            ci_low: lo,
+            ci_high: hi,
+            p_ltd: f64::NAN,
+            p_ltp: f64::NAN,
+            got: format!(
+                "{m:.2} open; mean peak free Ca {ca:.2} uM{}",
+                if quick { " (not a sign-level target: judged in the full run)" } else { "" }
+            ),
+            pass: (!quick).then_some(hi < 1.0),
+        },
+        Row::verdict(
+            "V14",
+            "peak of the mean open count",
+            "information: the mean-field reference gives 0.73",
+            format!("{peak_of_mean:.2} open (0.5 ms resolution)"),
+            None,
+        ),
+    ])
 }
 
 /// V15: 600 Ca ions injected at rest; the decay time of the ensemble-mean free Ca, and the
@@ -634,6 +660,7 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         .iter()
         .position(|s| s.name == "Ca")
         .ok_or_else(|| RunError::Settings("model has no species 'Ca', which V15 needs".into()))?;
+    let quick = r.settings.quick;
     let inject = 0.2;
     let protocol = Protocol {
         name: "ca_injection".into(),
@@ -680,6 +707,9 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
         / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
     let tau_ms = -1000.0 / slope;
+    // Numeric targets are judged in the full run; quick mode reports them.
+    let judge = |ok: bool| (!quick).then_some(ok);
+    let note = if quick { " (judged in the full run)" } else { "" };
     Ok(vec![
         Row {
             target: "V15".into(),
@@ -692,8 +722,11 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             ci_high: f64::NAN,
             p_ltd: f64::NAN,
             p_ltp: f64::NAN,
-            got: format!("{tau_ms:.1} ms (fit of the ensemble mean over {} points)", points.len()),
-            pass: Some((10.0..=20.0).contains(&tau_ms)),
+            got: format!(
+                "{tau_ms:.1} ms (fit of the ensemble mean over {} points){note}",
+                points.len()
+            ),
+            pass: judge((10.0..=20.0).contains(&tau_ms)),
         },
         Row {
             target: "V15".into(),
@@ -706,8 +739,8 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             ci_high: to_nm(rhi),
             p_ltd: f64::NAN,
             p_ltp: f64::NAN,
-            got: format!("{:.0} nM", to_nm(rm)),
-            pass: Some((50.0..=100.0).contains(&to_nm(rm))),
+            got: format!("{:.0} nM{note}", to_nm(rm)),
+            pass: judge((50.0..=100.0).contains(&to_nm(rm))),
         },
     ])
 }
