@@ -670,6 +670,24 @@ fn union_of_shards_equals_the_unsharded_run() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sharded.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["shards"], 3);
+    let whole_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["digests"], whole_json["digests"]);
+    assert_eq!(json["digests"]["trajectories"].as_str().unwrap().len(), 64);
+    // Another seed gives other digests.
+    let other_seed: Vec<String> = with(&["--out", "other"])
+        .into_iter()
+        .map(|a| if a == "5" { "6".into() } else { a })
+        .collect();
+    assert_exit(&run(other_seed), 0);
+    let other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("other/run.json")).unwrap())
+            .unwrap();
+    assert_ne!(
+        other["digests"]["trajectories"],
+        json["digests"]["trajectories"]
+    );
+    assert_ne!(other["digests"]["outcomes"], json["digests"]["outcomes"]);
     assert_eq!(json["trajectories"], 22);
     assert_eq!(json["shard_records"].as_array().unwrap().len(), 3);
 }

@@ -23,7 +23,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
 use super::layout::{finished_parts, part_name, Layout, RunSpec, ShardRecord};
-use super::metadata::{sha256_hex, RunMetadata};
+use super::metadata::{sha256_hex, Digests, RunMetadata};
 use super::stats::{t_interval, wilson_interval};
 use super::summary::{write_summary_of_points, Stats, QUANTILES};
 use super::{commit, partial_path, writer_properties};
@@ -145,6 +145,10 @@ pub fn finalize(
     let merged = merge_outcomes(layout, &spec, &kv)?;
     meta.trajectories = merged.rows;
     meta.total_events = merged.events;
+    meta.digests = Some(Digests {
+        trajectories: dataset_digest(&spec, &layout.trajectories())?,
+        outcomes: dataset_digest(&spec, &layout.outcome_parts())?,
+    });
     if spec.is_swept() {
         write_sweeps(layout, &spec, &kv)?;
     }
@@ -168,6 +172,82 @@ pub fn finalize(
         .map_err(|e| RunError::io(&run_json, e))?;
     commit(&run_json)?;
     Ok(FinalReport { metadata: meta })
+}
+
+/// SHA-256 of the rows of a partitioned dataset (`trajectories/` or `outcome_parts/`), in
+/// (sweep_id, run) order, independent of how the rows are split into files and row groups:
+/// each column's values are hashed as one stream (little-endian numbers, strings with a 0
+/// terminator), then the column names and digests, and the row count of each point.
+fn dataset_digest(spec: &RunSpec, base: &Path) -> Result<String, RunError> {
+    use sha2::{Digest, Sha256};
+    let mut columns: Vec<(String, Sha256)> = Vec::new();
+    let mut points = Sha256::new();
+    for point in &spec.points {
+        let dir = spec.point_dir(base, point.sweep_id);
+        let mut rows = 0u64;
+        for (a, b) in finished_parts(&dir)? {
+            let path = dir.join(part_name(a, b));
+            let file = File::open(&path).map_err(|e| RunError::io(&path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| RunError::parquet(&path, e))?
+                .build()
+                .map_err(|e| RunError::parquet(&path, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| RunError::parquet(&path, e))?;
+                rows += batch.num_rows() as u64;
+                for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+                    let i = match columns.iter().position(|(n, _)| n == field.name()) {
+                        Some(i) => i,
+                        None => {
+                            columns.push((field.name().clone(), Sha256::new()));
+                            columns.len() - 1
+                        }
+                    };
+                    let h = &mut columns[i].1;
+                    match array.data_type() {
+                        DataType::UInt64 => {
+                            for v in array.as_primitive::<UInt64Type>().values() {
+                                h.update(v.to_le_bytes());
+                            }
+                        }
+                        DataType::Int64 => {
+                            for v in array.as_primitive::<arrow::datatypes::Int64Type>().values() {
+                                h.update(v.to_le_bytes());
+                            }
+                        }
+                        DataType::Float64 => {
+                            for v in array.as_primitive::<Float64Type>().values() {
+                                h.update(v.to_bits().to_le_bytes());
+                            }
+                        }
+                        DataType::Utf8 => {
+                            let s = array.as_string::<i32>();
+                            for i in 0..s.len() {
+                                h.update(s.value(i).as_bytes());
+                                h.update([0u8]);
+                            }
+                        }
+                        other => {
+                            return Err(RunError::parquet(
+                                &path,
+                                format!("unexpected column type {other}"),
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        points.update(point.sweep_id.to_le_bytes());
+        points.update(rows.to_le_bytes());
+    }
+    let mut all = Sha256::new();
+    all.update(points.finalize());
+    for (name, h) in columns {
+        all.update(name.as_bytes());
+        all.update([0u8]);
+        all.update(h.finalize());
+    }
+    Ok(all.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Per sweep point, the values of the outcome columns, for `outcome_stats.parquet`.
