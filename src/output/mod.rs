@@ -67,3 +67,24 @@ pub fn writer_properties(metadata: &[(String, String)]) -> WriterProperties {
         ))
         .build()
 }
+
+/// Writes one record batch as the Parquet file `out` (under its `.partial` name, then renamed).
+pub(crate) fn write_table(
+    out: &Path,
+    fields: Vec<arrow::datatypes::Field>,
+    arrays: Vec<arrow::array::ArrayRef>,
+    metadata: &[(String, String)],
+) -> Result<(), RunError> {
+    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
+    let batch = arrow::array::RecordBatch::try_new(schema.clone(), arrays)
+        .map_err(|e| RunError::parquet(out, e))?;
+    let file = fs::File::create(partial_path(out)).map_err(|e| RunError::io(out, e))?;
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(file, schema, Some(writer_properties(metadata)))
+            .map_err(|e| RunError::parquet(out, e))?;
+    writer
+        .write(&batch)
+        .map_err(|e| RunError::parquet(out, e))?;
+    writer.close().map_err(|e| RunError::parquet(out, e))?;
+    commit(out)
+}
