@@ -356,7 +356,7 @@ fn merge_outcomes(
             let (w, first_schema) = writer.as_mut().expect("writer is open");
             if first_schema.fields() != schema.fields() {
                 return Err(RunError::parquet(
-                    &path,
+                    path,
                     "outcome columns differ from the first sweep point's",
                 ));
             }
