@@ -31,6 +31,7 @@ t_installed=$(now)
 
 (cd "$ROOT" && cargo build --release --quiet)
 BIN="$ROOT/target/release/spinesim"
+t_built=$(now)
 MODEL="$ROOT/models/birth_death.toml"
 WORK=$(mktemp -d /tmp/spinesim-slurm.XXXXXX)
 # 2 sweep points × 400 trajectories; shard boundaries (0, 100, 200, 300, 400) cut the part grid
@@ -86,4 +87,4 @@ fi
 for f in summary.parquet outcome_stats.parquet outcomes.parquet sweeps.parquet; do
   [ -s "$WORK/sharded/$f" ] || { echo "FAILED: no $f" >&2; exit 1; }
 done
-echo "slurm array == single machine: OK (install $(dt "$t_start" "$t_installed") s, cluster start $(dt "$t_installed" "$t_started") s, array $(dt "$t_started" "$t_array") s, summarize + single run $(dt "$t_array" "$t_compared") s)"
+echo "slurm array == single machine: OK (install $(dt "$t_start" "$t_installed") s, build $(dt "$t_installed" "$t_built") s, cluster start $(dt "$t_built" "$t_started") s, array $(dt "$t_started" "$t_array") s, summarize + single run $(dt "$t_array" "$t_compared") s)"
