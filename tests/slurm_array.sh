@@ -5,7 +5,8 @@
 # digests in run.json, and the row counts); stop the cluster whatever happens.
 #
 # Needs root (the cluster scripts do). Installs Debian's slurm packages when they are missing
-# and SLURM_TEST_INSTALL=1 (the default when CI=true). Prints its timings.
+# and SLURM_TEST_INSTALL=1 (the default when CI=true). Prints its timings. In CI, after
+# `cargo test --release`:  SPINESIM_BIN=target/release/spinesim bash tests/slurm_array.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SLURM_SCRIPTS="$ROOT/tests/slurm"
@@ -29,8 +30,15 @@ if ! command -v slurmctld >/dev/null 2>&1; then
 fi
 t_installed=$(now)
 
-(cd "$ROOT" && cargo build --release --quiet)
-BIN="$ROOT/target/release/spinesim"
+# SPINESIM_BIN: a spinesim binary already built (e.g. by `cargo test --release`, whose
+# dependency features differ from `cargo build`'s, so building again would take minutes).
+if [ -n "${SPINESIM_BIN:-}" ]; then
+  BIN=$(cd "$(dirname "$SPINESIM_BIN")" && pwd)/$(basename "$SPINESIM_BIN")
+  [ -x "$BIN" ] || { echo "slurm_array.sh: SPINESIM_BIN=$SPINESIM_BIN is not executable" >&2; exit 1; }
+else
+  (cd "$ROOT" && cargo build --release --quiet)
+  BIN="$ROOT/target/release/spinesim"
+fi
 t_built=$(now)
 MODEL="$ROOT/models/birth_death.toml"
 WORK=$(mktemp -d /tmp/spinesim-slurm.XXXXXX)
