@@ -670,6 +670,24 @@ fn union_of_shards_equals_the_unsharded_run() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sharded.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["shards"], 3);
+    let whole_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["digests"], whole_json["digests"]);
+    assert_eq!(json["digests"]["trajectories"].as_str().unwrap().len(), 64);
+    // Another seed gives other digests.
+    let other_seed: Vec<String> = with(&["--out", "other"])
+        .into_iter()
+        .map(|a| if a == "5" { "6".into() } else { a })
+        .collect();
+    assert_exit(&run(other_seed), 0);
+    let other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("other/run.json")).unwrap())
+            .unwrap();
+    assert_ne!(
+        other["digests"]["trajectories"],
+        json["digests"]["trajectories"]
+    );
+    assert_ne!(other["digests"]["outcomes"], json["digests"]["outcomes"]);
     assert_eq!(json["trajectories"], 22);
     assert_eq!(json["shard_records"].as_array().unwrap().len(), 3);
 }
@@ -761,6 +779,10 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
         .unwrap();
     assert_exit(&o, 0);
     let report = stderr(&o);
+    assert!(
+        report.contains("if the run stops early, finish it with:"),
+        "{report}"
+    );
     assert!(report.contains("600 trajectories ("), "{report}");
     assert!(
         !report.contains("(600 simulated now)"),
@@ -818,6 +840,57 @@ fn dataset_leftovers(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------- summary statistics
+
+/// Birth–death from X(0) = 0: at t = 20 s, X ~ Poisson(10 (1 − e⁻²⁰)), so the Fano factor is 1
+/// and the CV is 1/√λ. Over n = 1000 trajectories the delta method for a Poisson sample (with
+/// μ₃ = λ, μ₄ = λ + 3λ²) gives sd(Fano) ≈ √(2/n) = 0.045 and sd(CV) ≈ CV·√(1/(2n) + 1/(4nλ))
+/// = 0.0072; both bounds are 4 sd. sem is sd/√n exactly.
+#[test]
+fn summary_fano_and_cv_match_the_poisson_law() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/birth_death.toml");
+    let o = spinesim(
+        tmp.path(),
+        &[
+            "run",
+            model.to_str().unwrap(),
+            "--runs",
+            "1000",
+            "--t-end",
+            "20",
+            "--record-every",
+            "10",
+            "--seed",
+            "3",
+            "--quiet",
+            "--out",
+            "o",
+        ],
+    );
+    assert_exit(&o, 0);
+    let summary = tmp.path().join("o/summary.parquet");
+    let (time, n) = (f64s(&summary, "time"), column(&summary, "n"));
+    let (sd, sem) = (f64s(&summary, "sd"), f64s(&summary, "sem"));
+    let (cv, fano) = (f64s(&summary, "cv"), f64s(&summary, "fano"));
+    let i = time.iter().position(|&t| t == 20.0).unwrap();
+    assert_eq!(n[i], "1000");
+    assert!((sem[i] - sd[i] / 1000f64.sqrt()).abs() < 1e-12);
+    let lambda = 10.0 * (1.0 - (-20f64).exp());
+    let fano_sd = (2.0f64 / 1000.0).sqrt();
+    assert!((fano[i] - 1.0).abs() < 4.0 * fano_sd, "Fano {}", fano[i]);
+    let cv_sd = (1.0 / lambda).sqrt() * (0.5 / 1000.0 + 0.25 / (1000.0 * lambda)).sqrt();
+    assert!(
+        (cv[i] - (1.0 / lambda).sqrt()).abs() < 4.0 * cv_sd,
+        "CV {} vs {}",
+        cv[i],
+        (1.0 / lambda).sqrt()
+    );
+    // At t = 0 every count is 0: mean 0, so CV and Fano are undefined (NaN), not infinite.
+    let j = time.iter().position(|&t| t == 0.0).unwrap();
+    assert!(cv[j].is_nan() && fano[j].is_nan());
 }
 
 // ---------------------------------------------------------------- interval coverage

@@ -181,7 +181,7 @@ fn roundtrip_trajectories(runs: u64, times: &[f64]) {
     }
     // Before finishing only the .partial file exists.
     assert!(!path.exists(), "the final name appears only at finish");
-    assert!(dir.path().join("part-0.parquet.partial").exists());
+    assert!(dir.path().join(".part-0.parquet.partial").exists());
     w.finish(&kv(&[("spinesim.total_events", "12345")]))
         .unwrap();
     assert!(path.exists());

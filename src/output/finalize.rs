@@ -23,10 +23,10 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
 use super::layout::{finished_parts, part_name, Layout, RunSpec, ShardRecord};
-use super::metadata::{sha256_hex, RunMetadata};
+use super::metadata::{sha256_hex, Digests, RunMetadata};
 use super::stats::{t_interval, wilson_interval};
 use super::summary::{write_summary_of_points, Stats, QUANTILES};
-use super::{commit, partial_path, writer_properties};
+use super::{commit, partial_path, write_table, writer_properties};
 use crate::error::RunError;
 use crate::sweep::AxisKind;
 
@@ -145,6 +145,10 @@ pub fn finalize(
     let merged = merge_outcomes(layout, &spec, &kv)?;
     meta.trajectories = merged.rows;
     meta.total_events = merged.events;
+    meta.digests = Some(Digests {
+        trajectories: dataset_digest(&spec, &layout.trajectories())?,
+        outcomes: dataset_digest(&spec, &layout.outcome_parts())?,
+    });
     if spec.is_swept() {
         write_sweeps(layout, &spec, &kv)?;
     }
@@ -170,6 +174,93 @@ pub fn finalize(
     Ok(FinalReport { metadata: meta })
 }
 
+/// Calls `f` with every record batch of the finished parts in `dir`, in run order.
+fn for_each_part_batch(
+    dir: &Path,
+    mut f: impl FnMut(&Path, RecordBatch) -> Result<(), RunError>,
+) -> Result<(), RunError> {
+    for (a, b) in finished_parts(dir)? {
+        let path = dir.join(part_name(a, b));
+        let file = File::open(&path).map_err(|e| RunError::io(&path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| RunError::parquet(&path, e))?
+            .build()
+            .map_err(|e| RunError::parquet(&path, e))?;
+        for batch in reader {
+            f(&path, batch.map_err(|e| RunError::parquet(&path, e))?)?;
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256 of the rows of a partitioned dataset (`trajectories/` or `outcome_parts/`), in
+/// (sweep_id, run) order, independent of how the rows are split into files and row groups:
+/// each column's values are hashed as one stream (little-endian numbers, strings with a 0
+/// terminator), then the column names and digests, and the row count of each point.
+fn dataset_digest(spec: &RunSpec, base: &Path) -> Result<String, RunError> {
+    use sha2::{Digest, Sha256};
+    let mut columns: Vec<(String, Sha256)> = Vec::new();
+    let mut points = Sha256::new();
+    for point in &spec.points {
+        let dir = spec.point_dir(base, point.sweep_id);
+        let mut rows = 0u64;
+        for_each_part_batch(&dir, |path, batch| {
+            rows += batch.num_rows() as u64;
+            for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+                let i = match columns.iter().position(|(n, _)| n == field.name()) {
+                    Some(i) => i,
+                    None => {
+                        columns.push((field.name().clone(), Sha256::new()));
+                        columns.len() - 1
+                    }
+                };
+                let h = &mut columns[i].1;
+                match array.data_type() {
+                    DataType::UInt64 => {
+                        for v in array.as_primitive::<UInt64Type>().values() {
+                            h.update(v.to_le_bytes());
+                        }
+                    }
+                    DataType::Int64 => {
+                        for v in array.as_primitive::<arrow::datatypes::Int64Type>().values() {
+                            h.update(v.to_le_bytes());
+                        }
+                    }
+                    DataType::Float64 => {
+                        for v in array.as_primitive::<Float64Type>().values() {
+                            h.update(v.to_bits().to_le_bytes());
+                        }
+                    }
+                    DataType::Utf8 => {
+                        let s = array.as_string::<i32>();
+                        for i in 0..s.len() {
+                            h.update(s.value(i).as_bytes());
+                            h.update([0u8]);
+                        }
+                    }
+                    other => {
+                        return Err(RunError::parquet(
+                            path,
+                            format!("unexpected column type {other}"),
+                        ))
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        points.update(point.sweep_id.to_le_bytes());
+        points.update(rows.to_le_bytes());
+    }
+    let mut all = Sha256::new();
+    all.update(points.finalize());
+    for (name, h) in columns {
+        all.update(name.as_bytes());
+        all.update([0u8]);
+        all.update(h.finalize());
+    }
+    Ok(all.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Per sweep point, the values of the outcome columns, for `outcome_stats.parquet`.
 struct OutcomeColumns {
     names: Vec<String>,
@@ -181,6 +272,18 @@ struct OutcomeColumns {
 struct Merged {
     rows: u64,
     events: u64,
+}
+
+/// The column of numeric sweep axis `i`, its canonical unit in the field metadata (`unit`).
+fn axis_field(spec: &RunSpec, i: usize) -> Field {
+    let field = Field::new(&spec.axes[i].name, DataType::Float64, false);
+    match &spec.axis_units[i] {
+        Some(unit) => field.with_metadata(std::collections::HashMap::from([(
+            "unit".to_string(),
+            unit.clone(),
+        )])),
+        None => field,
+    }
 }
 
 /// The sweep columns (sweep_id and one per axis) for `rows` rows of a point.
@@ -196,13 +299,7 @@ fn sweep_columns(spec: &RunSpec, sweep_id: u64, rows: usize) -> Vec<(Field, Arra
     for (i, axis) in spec.axes.iter().enumerate() {
         match (axis.kind, point.numeric[i]) {
             (AxisKind::Value, Some(x)) => {
-                let mut field = Field::new(&axis.name, DataType::Float64, false);
-                if let Some(unit) = &spec.axis_units[i] {
-                    field = field.with_metadata(std::collections::HashMap::from([(
-                        "unit".to_string(),
-                        unit.clone(),
-                    )]));
-                }
+                let field = axis_field(spec, i);
                 out.push((field, Arc::new(Float64Array::from(vec![x; rows]))));
             }
             _ => out.push((
@@ -227,57 +324,48 @@ fn merge_outcomes(
     for point in &spec.points {
         let dir = spec.point_dir(&layout.outcome_parts(), point.sweep_id);
         let mut columns: Option<OutcomeColumns> = None;
-        for (a, b) in finished_parts(&dir)? {
-            let path = dir.join(part_name(a, b));
-            let file = File::open(&path).map_err(|e| RunError::io(&path, e))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| RunError::parquet(&path, e))?
-                .build()
-                .map_err(|e| RunError::parquet(&path, e))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| RunError::parquet(&path, e))?;
-                let cols = columns.get_or_insert_with(|| OutcomeColumns::new(&batch.schema()));
-                cols.push(&batch);
-                merged.rows += batch.num_rows() as u64;
-                let events = batch
-                    .column_by_name("events")
-                    .ok_or_else(|| RunError::parquet(&path, "no column 'events'"))?;
-                merged.events += events
-                    .as_primitive::<UInt64Type>()
-                    .values()
-                    .iter()
-                    .sum::<u64>();
-                let mut fields = Vec::new();
-                let mut arrays = Vec::new();
-                for (f, a) in sweep_columns(spec, point.sweep_id, batch.num_rows()) {
-                    fields.push(f);
-                    arrays.push(a);
-                }
-                for (f, a) in batch.schema().fields().iter().zip(batch.columns()) {
-                    fields.push(f.as_ref().clone());
-                    arrays.push(a.clone());
-                }
-                let schema = Arc::new(Schema::new(fields));
-                if writer.is_none() {
-                    let file =
-                        File::create(partial_path(&out)).map_err(|e| RunError::io(&out, e))?;
-                    let w = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(kv)))
-                        .map_err(|e| RunError::parquet(&out, e))?;
-                    writer = Some((w, schema.clone()));
-                }
-                let (w, first_schema) = writer.as_mut().expect("writer is open");
-                if first_schema.fields() != schema.fields() {
-                    return Err(RunError::parquet(
-                        &path,
-                        "outcome columns differ from the first sweep point's",
-                    ));
-                }
-                let out_batch = RecordBatch::try_new(first_schema.clone(), arrays)
-                    .map_err(|e| RunError::parquet(&out, e))?;
-                w.write(&out_batch)
-                    .map_err(|e| RunError::parquet(&out, e))?;
+        for_each_part_batch(&dir, |path, batch| {
+            let cols = columns.get_or_insert_with(|| OutcomeColumns::new(&batch.schema()));
+            cols.push(&batch);
+            merged.rows += batch.num_rows() as u64;
+            let events = batch
+                .column_by_name("events")
+                .ok_or_else(|| RunError::parquet(path, "no column 'events'"))?;
+            merged.events += events
+                .as_primitive::<UInt64Type>()
+                .values()
+                .iter()
+                .sum::<u64>();
+            let mut fields = Vec::new();
+            let mut arrays = Vec::new();
+            for (f, a) in sweep_columns(spec, point.sweep_id, batch.num_rows()) {
+                fields.push(f);
+                arrays.push(a);
             }
-        }
+            for (f, a) in batch.schema().fields().iter().zip(batch.columns()) {
+                fields.push(f.as_ref().clone());
+                arrays.push(a.clone());
+            }
+            let schema = Arc::new(Schema::new(fields));
+            if writer.is_none() {
+                let file = File::create(partial_path(&out)).map_err(|e| RunError::io(&out, e))?;
+                let w = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(kv)))
+                    .map_err(|e| RunError::parquet(&out, e))?;
+                writer = Some((w, schema.clone()));
+            }
+            let (w, first_schema) = writer.as_mut().expect("writer is open");
+            if first_schema.fields() != schema.fields() {
+                return Err(RunError::parquet(
+                    path,
+                    "outcome columns differ from the first sweep point's",
+                ));
+            }
+            let out_batch = RecordBatch::try_new(first_schema.clone(), arrays)
+                .map_err(|e| RunError::parquet(&out, e))?;
+            w.write(&out_batch)
+                .map_err(|e| RunError::parquet(&out, e))?;
+            Ok(())
+        })?;
         if let Some(cols) = columns {
             stats_rows.add(spec.is_swept().then_some(point.sweep_id), cols);
         }
@@ -419,7 +507,7 @@ impl StatsRows {
                     .collect::<Vec<Option<f64>>>(),
             )));
         }
-        write_one_batch(out, fields, arrays, kv)
+        write_table(out, fields, arrays, kv)
     }
 }
 
@@ -432,13 +520,7 @@ fn write_sweeps(layout: &Layout, spec: &RunSpec, kv: &[(String, String)]) -> Res
     ))];
     for (i, axis) in spec.axes.iter().enumerate() {
         if axis.kind == AxisKind::Value {
-            let mut field = Field::new(&axis.name, DataType::Float64, false);
-            if let Some(unit) = &spec.axis_units[i] {
-                field = field.with_metadata(std::collections::HashMap::from([(
-                    "unit".to_string(),
-                    unit.clone(),
-                )]));
-            }
+            let field = axis_field(spec, i);
             fields.push(field);
             arrays.push(Arc::new(Float64Array::from_iter_values(
                 spec.points.iter().map(|p| p.numeric[i].unwrap_or(f64::NAN)),
@@ -455,26 +537,7 @@ fn write_sweeps(layout: &Layout, spec: &RunSpec, kv: &[(String, String)]) -> Res
         spec.points.iter().map(|p| p.t_end),
     )));
     debug_assert!(arrays.iter().all(|a| a.len() == n));
-    write_one_batch(&layout.dir.join("sweeps.parquet"), fields, arrays, kv)
-}
-
-fn write_one_batch(
-    out: &Path,
-    fields: Vec<Field>,
-    arrays: Vec<ArrayRef>,
-    kv: &[(String, String)],
-) -> Result<(), RunError> {
-    let schema = Arc::new(Schema::new(fields));
-    let batch =
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| RunError::parquet(out, e))?;
-    let file = File::create(partial_path(out)).map_err(|e| RunError::io(out, e))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties(kv)))
-        .map_err(|e| RunError::parquet(out, e))?;
-    writer
-        .write(&batch)
-        .map_err(|e| RunError::parquet(out, e))?;
-    writer.close().map_err(|e| RunError::parquet(out, e))?;
-    commit(out)
+    write_table(&layout.dir.join("sweeps.parquet"), fields, arrays, kv)
 }
 
 #[cfg(test)]

@@ -218,7 +218,8 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
                     first_difference(&plan, spec)
                 )))
             }
-            (Claim::Join, None) if is_empty(dir)? => {}
+            // Another shard may be creating the directory right now.
+            (Claim::Join, None) if only_layout_entries(dir)? => {}
             (Claim::Join, None) => {
                 return Err(RunError::Settings(format!(
                     "{} exists but has no {PLAN_FILE}; it is not a run to join or resume",
@@ -256,7 +257,33 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
     let tmp = dir.join(format!(".{PLAN_FILE}.{}.partial", std::process::id()));
     fs::write(&tmp, spec.to_json()).map_err(|e| RunError::io(&tmp, e))?;
     fs::rename(&tmp, &plan).map_err(|e| RunError::io(&plan, e))?;
-    Ok(layout)
+    // Shards with different plans racing to create the directory: the one that lost finds out.
+    match layout.read_plan()? {
+        Some(p) if &p == spec => Ok(layout),
+        Some(p) => Err(RunError::Settings(format!(
+            "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs and sweep",
+            dir.display(),
+            first_difference(&p, spec)
+        ))),
+        None => Err(RunError::Settings(format!(
+            "{}: {PLAN_FILE} disappeared while starting",
+            dir.display()
+        ))),
+    }
+}
+
+/// True when `dir` holds nothing but what [`claim_output_dir`] creates before `plan.json`.
+fn only_layout_entries(dir: &Path) -> Result<bool, RunError> {
+    for entry in fs::read_dir(dir).map_err(|e| RunError::io(dir, e))? {
+        let name = entry.map_err(|e| RunError::io(dir, e))?.file_name();
+        let name = name.to_string_lossy();
+        let ours = matches!(name.as_ref(), "trajectories" | "outcome_parts" | "shards")
+            || name.starts_with(&format!(".{PLAN_FILE}."));
+        if !ours {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn is_empty(dir: &Path) -> Result<bool, RunError> {

@@ -57,6 +57,18 @@ pub struct RunMetadata {
     pub runs_per_part: u64,
     /// What each shard's (last) invocation did.
     pub shard_records: Vec<ShardRecord>,
+    /// Content digests of the results (set at the end).
+    pub digests: Option<Digests>,
+}
+
+/// SHA-256 digests of a run's rows, independent of how they are split into files: two runs
+/// with the same digests hold the same values bit for bit (e.g. a sharded and an unsharded run).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Digests {
+    /// All trajectory rows, in (sweep_id, run, time) order.
+    pub trajectories: String,
+    /// All outcome rows, in (sweep_id, run) order.
+    pub outcomes: String,
 }
 
 impl RunMetadata {
@@ -97,6 +109,7 @@ impl RunMetadata {
             shards: 1,
             runs_per_part: runs,
             shard_records: Vec::new(),
+            digests: None,
         }
     }
 
@@ -129,6 +142,7 @@ impl RunMetadata {
             shards: spec.shards,
             runs_per_part: spec.runs_per_part,
             shard_records: records.to_vec(),
+            digests: None,
         }
     }
 

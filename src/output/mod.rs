@@ -15,7 +15,7 @@
 //!   run.json                       version, model hash, method, seed, command line, events, wall time
 //! ```
 //!
-//! Every file is written under a `.partial` name and renamed when complete; `run.json` comes
+//! Every file is written under a hidden `.NAME.partial` name and renamed when complete; `run.json` comes
 //! last, so its presence means the run finished.
 
 pub mod finalize;
@@ -43,11 +43,15 @@ pub use trajectories::TrajectoryWriter;
 /// Suffix of files still being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
-/// `path` with the `.partial` suffix.
+/// Where `path` is written until it is complete: `.NAME.partial` in the same directory. The
+/// leading dot hides it from dataset readers (pyarrow, polars and DuckDB skip hidden files and
+/// globs on `*.parquet` do not match it), so a directory being written, or left by a killed
+/// run, reads as the finished parts only.
 pub fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
     name.push(PARTIAL_SUFFIX);
-    PathBuf::from(name)
+    path.with_file_name(name)
 }
 
 /// Renames a finished `.partial` file to its final name.
@@ -66,4 +70,25 @@ pub fn writer_properties(metadata: &[(String, String)]) -> WriterProperties {
                 .collect(),
         ))
         .build()
+}
+
+/// Writes one record batch as the Parquet file `out` (under its `.partial` name, then renamed).
+pub(crate) fn write_table(
+    out: &Path,
+    fields: Vec<arrow::datatypes::Field>,
+    arrays: Vec<arrow::array::ArrayRef>,
+    metadata: &[(String, String)],
+) -> Result<(), RunError> {
+    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
+    let batch = arrow::array::RecordBatch::try_new(schema.clone(), arrays)
+        .map_err(|e| RunError::parquet(out, e))?;
+    let file = fs::File::create(partial_path(out)).map_err(|e| RunError::io(out, e))?;
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(file, schema, Some(writer_properties(metadata)))
+            .map_err(|e| RunError::parquet(out, e))?;
+    writer
+        .write(&batch)
+        .map_err(|e| RunError::parquet(out, e))?;
+    writer.close().map_err(|e| RunError::parquet(out, e))?;
+    commit(out)
 }

@@ -12,12 +12,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, UInt64Array};
-use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::arrow::ProjectionMask;
 
-use super::{commit, partial_path, writer_properties};
+use super::write_table;
 use crate::error::RunError;
 
 /// Values held in memory at once while summarising (128 MiB of f64).
@@ -204,7 +204,6 @@ pub fn write_summary_of_points(
     );
     fields.push(Field::new("cv", DataType::Float64, false));
     fields.push(Field::new("fano", DataType::Float64, false));
-    let schema = Arc::new(Schema::new(fields));
     let column = |f: &dyn Fn(&Stats) -> f64| -> ArrayRef {
         Arc::new(Float64Array::from_iter_values(rows.stats.iter().map(f)))
     };
@@ -227,16 +226,7 @@ pub fn write_summary_of_points(
     }
     arrays.push(column(&|s| s.cv()));
     arrays.push(column(&|s| s.fano()));
-    let batch =
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| RunError::parquet(out, e))?;
-    let file = File::create(partial_path(out)).map_err(|e| RunError::io(out, e))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(writer_properties(metadata)))
-        .map_err(|e| RunError::parquet(out, e))?;
-    writer
-        .write(&batch)
-        .map_err(|e| RunError::parquet(out, e))?;
-    writer.close().map_err(|e| RunError::parquet(out, e))?;
-    commit(out)
+    write_table(out, fields, arrays, metadata)
 }
 
 /// Appends the rows of one ensemble (the trajectory files under `trajectories_dir`).
