@@ -15,8 +15,13 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 py="$venv/bin/python"
 
-cargo build --release --quiet
-bin=target/release/spinesim
+# SPINESIM_BIN: a binary already built (e.g. by `cargo test --release`, whose dependency features
+# differ from `cargo build`'s, so building again would take minutes).
+bin=${SPINESIM_BIN:-}
+if [ -z "$bin" ]; then
+    cargo build --release --quiet
+    bin=target/release/spinesim
+fi
 out=target/sbml-check
 rm -rf "$out"
 mkdir -p "$out/export" "$out/dsmts"
