@@ -606,9 +606,20 @@ fn export_then_import_gives_the_same_network_for_every_shipped_model() {
     assert!(!files.is_empty());
     for file in files {
         let model = spinesim::model::load_model(&file).unwrap();
+        // Protocols with a binomial draw (stochastic release) cannot be exported without loss;
+        // `export_stops_at_a_binomial_draw_unless_lossy` covers them. Their models' networks are
+        // still compared through the other protocols and through `None`.
+        let binomial = |p: &spinesim::model::Protocol| {
+            p.trains
+                .iter()
+                .flat_map(|t| t.on.iter().chain(&t.off))
+                .chain(p.events.iter().flat_map(|e| &e.actions))
+                .any(|a| matches!(a, spinesim::model::Action::Binomial { .. }))
+        };
         let mut choices: Vec<Option<&str>> = model
             .protocols
             .iter()
+            .filter(|p| !binomial(p))
             .map(|p| Some(p.name.as_str()))
             .collect();
         choices.push(None);

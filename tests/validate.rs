@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use arrow::array::{Array, AsArray};
+use arrow::array::AsArray;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spinesim");
