@@ -9,7 +9,7 @@ use crate::error::RunError;
 use crate::model::load_model;
 use crate::network::Network;
 use crate::output::{self, create_output_dir, OutcomesWriter, RunMetadata, TrajectoryWriter};
-use crate::simulator::Direct;
+use crate::simulator::{AnySimulator, MethodRequest, Simulator, TauLeapSettings};
 use crate::trajectory::RunPlan;
 
 /// Runs an ensemble as the arguments say.
@@ -53,9 +53,21 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     };
     let net = Network::compile(&model);
     let plan = RunPlan::new(&model, &net, protocol, t_end, args.record_every)?;
-    let method = match args.method {
-        Method::Ssa | Method::Direct => "direct",
+    if args.tau_epsilon.is_some() && args.method != Method::TauLeap {
+        return Err(CliError::Usage(
+            "--tau-epsilon only applies to --method tau-leap".into(),
+        ));
+    }
+    let request = match args.method {
+        Method::Ssa => MethodRequest::Ssa,
+        Method::Direct => MethodRequest::Direct,
+        Method::TauLeap => MethodRequest::TauLeap(match args.tau_epsilon {
+            Some(eps) => TauLeapSettings::with_epsilon(eps).map_err(CliError::Usage)?,
+            None => TauLeapSettings::default(),
+        }),
     };
+    let simulator = AnySimulator::new(request, &net).map_err(CliError::Usage)?;
+    let method = simulator.name();
     let out_dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(format!(
             "{}-{}",
@@ -77,6 +89,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         threads,
         command_line,
     );
+    meta.tau_leap = simulator.tau_leap_settings();
     let kv = meta.key_values(&model.text);
     let started = Instant::now();
     let traj_path = out_dir.join("trajectories").join("part-0.parquet");
@@ -100,7 +113,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         &net,
         &plan,
         &config,
-        || Direct::new(&net),
+        || simulator.clone(),
         |t| {
             trajectories.push(t)?;
             outcomes.push(t)
@@ -108,6 +121,11 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     )?;
     meta.trajectories = stats.trajectories;
     meta.total_events = stats.events;
+    if meta.tau_leap.is_some() {
+        meta.leaps = Some(stats.sim.leaps);
+        meta.exact_steps = Some(stats.sim.exact_steps);
+        meta.rejected_leaps = Some(stats.sim.rejected_leaps);
+    }
     trajectories.finish(&[("spinesim.total_events".into(), stats.events.to_string())])?;
     outcomes.finish()?;
     output::write_summary(

@@ -3,12 +3,14 @@
 //! window boundary, so a method only has to be exact between two stops.
 
 pub mod direct;
+pub mod tau_leap;
 
 use rand::Rng;
 
 use crate::network::{Network, State};
 
 pub use direct::Direct;
+pub use tau_leap::{TauLeap, TauLeapSettings};
 
 /// Why [`Simulator::advance_until`] returned.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,18 +34,42 @@ pub struct SimStats {
     pub events: u64,
     /// Full recomputations of the total propensity (against floating-point drift).
     pub resums: u64,
+    /// Tau-leaping: leaps taken (each fires any number of events).
+    pub leaps: u64,
+    /// Tau-leaping: exact SSA steps taken in the fall-back (each fires one event).
+    pub exact_steps: u64,
+    /// Tau-leaping: leaps rejected because a count would have gone negative.
+    pub rejected_leaps: u64,
+}
+
+impl SimStats {
+    /// Adds another simulator's counters to these.
+    pub fn add(&mut self, other: &SimStats) {
+        self.events += other.events;
+        self.resums += other.resums;
+        self.leaps += other.leaps;
+        self.exact_steps += other.exact_steps;
+        self.rejected_leaps += other.rejected_leaps;
+    }
 }
 
 /// Told about every reaction event, e.g. to track peaks and integrals exactly.
 pub trait FireHook {
     /// Channel `channel` fired at time `t` (counts are already updated).
     fn fired(&mut self, channel: usize, t: f64);
+
+    /// An approximate method changed many counts at once at time `t` (a tau leap ending at `t`);
+    /// `counts` are the new counts.
+    fn leaped(&mut self, t: f64, counts: &[i64]);
 }
 
 /// A hook that does nothing.
 impl FireHook for () {
     #[inline]
     fn fired(&mut self, _channel: usize, _t: f64) {}
+
+    #[inline]
+    fn leaped(&mut self, _t: f64, _counts: &[i64]) {}
 }
 
 /// An exact or approximate stochastic simulation method.
@@ -87,4 +113,86 @@ pub fn uniform01<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 #[inline]
 pub fn uniform_open0<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// The method a run asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MethodRequest {
+    /// The best exact method for the network ([`choose_exact`]).
+    Ssa,
+    /// The direct method.
+    Direct,
+    /// Adaptive tau-leaping.
+    TauLeap(TauLeapSettings),
+}
+
+/// The exact method `--method ssa` runs for `net`: the (sorting) direct method.
+pub fn choose_exact(_net: &Network) -> MethodRequest {
+    MethodRequest::Direct
+}
+
+/// One of the simulation methods, chosen at run time (static dispatch by `match`).
+#[derive(Debug, Clone)]
+pub enum AnySimulator {
+    /// The direct method.
+    Direct(Direct),
+    /// Adaptive tau-leaping.
+    TauLeap(TauLeap),
+}
+
+impl AnySimulator {
+    /// Builds the simulator a run asks for; an error says why the method cannot run `net`.
+    pub fn new(request: MethodRequest, net: &Network) -> Result<AnySimulator, String> {
+        Ok(match request {
+            MethodRequest::Ssa => return AnySimulator::new(choose_exact(net), net),
+            MethodRequest::Direct => AnySimulator::Direct(Direct::new(net)),
+            MethodRequest::TauLeap(settings) => AnySimulator::TauLeap(TauLeap::new(net, settings)?),
+        })
+    }
+
+    /// Tau-leaping settings, when that is the method.
+    pub fn tau_leap_settings(&self) -> Option<TauLeapSettings> {
+        match self {
+            AnySimulator::TauLeap(s) => Some(s.settings()),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $sim:ident => $e:expr) => {
+        match $self {
+            AnySimulator::Direct($sim) => $e,
+            AnySimulator::TauLeap($sim) => $e,
+        }
+    };
+}
+
+impl Simulator for AnySimulator {
+    fn name(&self) -> &'static str {
+        dispatch!(self, s => s.name())
+    }
+
+    fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
+        dispatch!(self, s => s.reset(net, state))
+    }
+
+    fn refresh(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
+        dispatch!(self, s => s.refresh(net, state))
+    }
+
+    fn advance_until<R: Rng + ?Sized, H: FireHook>(
+        &mut self,
+        net: &Network,
+        state: &mut State,
+        t_stop: f64,
+        rng: &mut R,
+        hook: &mut H,
+    ) -> StopReason {
+        dispatch!(self, s => s.advance_until(net, state, t_stop, rng, hook))
+    }
+
+    fn stats(&self) -> SimStats {
+        dispatch!(self, s => s.stats())
+    }
 }
