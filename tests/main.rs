@@ -10,3 +10,5 @@ mod malformed;
 mod parquet_roundtrip;
 mod reproducibility;
 mod statistical;
+mod bench_models;
+mod tau_leap;

@@ -35,8 +35,10 @@ pub enum Command {
 pub enum Method {
     /// Exact SSA, the best exact method for the network (`run.json` says which ran).
     Ssa,
-    /// Gillespie's direct method with a dependency graph.
+    /// Gillespie's direct method with a dependency graph (the reference exact method).
     Direct,
+    /// The next-reaction method of Gibson & Bruck (indexed priority queue), exact.
+    NextReaction,
     /// Adaptive tau-leaping (Cao, Gillespie & Petzold 2006), approximate; see `--tau-epsilon`.
     TauLeap,
 }

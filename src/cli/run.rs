@@ -61,6 +61,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let request = match args.method {
         Method::Ssa => MethodRequest::Ssa,
         Method::Direct => MethodRequest::Direct,
+        Method::NextReaction => MethodRequest::NextReaction,
         Method::TauLeap => MethodRequest::TauLeap(match args.tau_epsilon {
             Some(eps) => TauLeapSettings::with_epsilon(eps).map_err(CliError::Usage)?,
             None => TauLeapSettings::default(),

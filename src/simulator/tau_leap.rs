@@ -10,7 +10,10 @@
 //!    `τ' = min_i { max(ε x_i / g_i, 1) / |μ_i| , max(ε x_i / g_i, 1)² / σ_i² }` with
 //!    `μ_i = Σ ν_ij a_j`, `σ_i² = Σ ν_ij² a_j` over the non-critical channels.
 //! 3. When `τ' < 10 / a₀` a leap would fire only a handful of events: instead up to 100 exact
-//!    SSA steps (direct method) are taken, then the step starts again.
+//!    SSA steps are taken with the sorting direct method ([`Direct`], which also keeps the
+//!    propensities between leaps), then the step starts again. A run that never leaps thus
+//!    follows `--method direct` for the same seed, up to the rounding of a₀ (re-summed at
+//!    every batch here, every 4096 events there).
 //! 4. Otherwise the time to the next critical firing `τ'' ~ Exp(Σ critical a_j)` is drawn;
 //!    the step is `τ = min(τ', τ'', t_stop − t)`. Each non-critical channel fires
 //!    `Poisson(a_j τ)` times, and the critical channel picked with probability `a_j / Σ` fires
@@ -57,7 +60,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 use serde::Serialize;
 
-use super::{uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
+use super::{uniform01, uniform_open0, Direct, FireHook, SimStats, Simulator, StopReason};
 use crate::expr::{BinOp, Expr, Func};
 use crate::network::{Network, State};
 
@@ -182,8 +185,8 @@ fn elasticity(expr: &Expr, s: u32, species: &dyn Fn(&str) -> Option<u32>) -> Opt
 #[derive(Debug, Clone)]
 pub struct TauLeap {
     settings: TauLeapSettings,
+    /// Propensities at the start of the current step.
     propensities: Vec<f64>,
-    total: f64,
     /// Channels that are critical in the current step.
     critical: Vec<u32>,
     is_critical: Vec<bool>,
@@ -201,6 +204,9 @@ pub struct TauLeap {
     sigma2: Vec<f64>,
     firings: Vec<u64>,
     saved_counts: Vec<i64>,
+    /// The exact fall-back (it also keeps the propensities up to date between leaps).
+    exact: Direct,
+    /// Leaps, rejections and the events fired by leaps.
     stats: SimStats,
 }
 
@@ -215,7 +221,11 @@ impl TauLeap {
         let mut terms: Vec<Vec<(f64, u32)>> = vec![Vec::new(); n_species];
         let mut custom = vec![f64::NAN; n_species];
         for r in 0..n_channels {
-            consumed.extend(net.changes(r).filter(|&(_, d)| d < 0).map(|(s, d)| (s as u32, -d)));
+            consumed.extend(
+                net.changes(r)
+                    .filter(|&(_, d)| d < 0)
+                    .map(|(s, d)| (s as u32, -d)),
+            );
             consumed_start.push(consumed.len() as u32);
             match net.custom_elasticity(r) {
                 None => {
@@ -268,7 +278,6 @@ impl TauLeap {
         Ok(TauLeap {
             settings,
             propensities: vec![0.0; n_channels],
-            total: 0.0,
             critical: Vec::with_capacity(n_channels),
             is_critical: vec![false; n_channels],
             consumed_start,
@@ -281,6 +290,7 @@ impl TauLeap {
             sigma2: vec![0.0; n_species],
             firings: vec![0; n_channels],
             saved_counts: vec![0; n_species],
+            exact: Direct::new(net),
             stats: SimStats::default(),
         })
     }
@@ -294,8 +304,7 @@ impl TauLeap {
     #[inline]
     fn g(&self, k: usize, x: f64) -> f64 {
         let mut g = self.g_custom[k];
-        for &(factor, nu) in &self.g_terms[self.g_start[k] as usize..self.g_start[k + 1] as usize]
-        {
+        for &(factor, nu) in &self.g_terms[self.g_start[k] as usize..self.g_start[k + 1] as usize] {
             let mut sum = 0.0;
             for j in 0..nu {
                 sum += x / (x - j as f64).max(1.0);
@@ -344,73 +353,12 @@ impl TauLeap {
         tau
     }
 
-    /// Recomputes every propensity and the total.
-    fn recompute(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
+    /// Copies the propensities from the exact simulator and returns their sum a₀.
+    fn load_propensities(&mut self) -> f64 {
         for (r, a) in self.propensities.iter_mut().enumerate() {
-            let value = net.propensity(r, state);
-            if !(value >= 0.0 && value.is_finite()) {
-                return Err(StopReason::InvalidPropensity { channel: r, value });
-            }
-            *a = value;
+            *a = self.exact.propensity(r);
         }
-        self.total = self.propensities.iter().sum();
-        self.stats.resums += 1;
-        Ok(())
-    }
-
-    /// Up to `exact_batch` exact SSA steps (direct method); true when `t_stop` was reached.
-    fn exact_steps<R: Rng + ?Sized, H: FireHook>(
-        &mut self,
-        net: &Network,
-        state: &mut State,
-        t_stop: f64,
-        rng: &mut R,
-        hook: &mut H,
-    ) -> Result<bool, StopReason> {
-        for _ in 0..self.settings.exact_batch {
-            if self.total <= 0.0 {
-                self.recompute(net, state)?;
-                if self.total <= 0.0 {
-                    state.t = t_stop;
-                    return Ok(true);
-                }
-            }
-            let t_next = state.t - uniform_open0(rng).ln() / self.total;
-            if t_next > t_stop {
-                state.t = t_stop;
-                return Ok(true);
-            }
-            let target = uniform01(rng) * self.total;
-            let mut acc = 0.0;
-            let mut chosen = None;
-            for (r, &a) in self.propensities.iter().enumerate() {
-                acc += a;
-                if target < acc {
-                    chosen = Some(r);
-                    break;
-                }
-            }
-            let Some(r) = chosen else {
-                // Drift put the target past the sum: re-sum and draw again from this time.
-                self.recompute(net, state)?;
-                continue;
-            };
-            state.t = t_next;
-            net.fire(r, &mut state.counts);
-            hook.fired(r, t_next);
-            for &dep in net.dependents(r) {
-                let d = dep.channel();
-                let value = net.propensity(d, state);
-                if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
-                    return Err(StopReason::InvalidPropensity { channel: d, value });
-                }
-                self.total += value - self.propensities[d];
-                self.propensities[d] = value;
-            }
-            self.stats.events += 1;
-            self.stats.exact_steps += 1;
-        }
-        Ok(false)
+        self.propensities.iter().sum()
     }
 
     /// One leap of length `tau` (fires the critical channel `critical` once at its end, if any);
@@ -461,11 +409,11 @@ impl Simulator for TauLeap {
     }
 
     fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
-        self.refresh(net, state)
+        self.exact.reset(net, state)
     }
 
     fn refresh(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
-        self.recompute(net, state)
+        self.exact.refresh(net, state)
     }
 
     fn advance_until<R: Rng + ?Sized, H: FireHook>(
@@ -476,23 +424,29 @@ impl Simulator for TauLeap {
         rng: &mut R,
         hook: &mut H,
     ) -> StopReason {
+        let batch = u64::from(self.settings.exact_batch);
         while state.t < t_stop {
-            self.total = self.propensities.iter().sum();
-            if self.total <= 0.0 {
-                state.t = t_stop;
+            let total = self.load_propensities();
+            if total <= 0.0 {
                 break;
             }
             let mut tau_prime = self.classify_and_bound(net, &state.counts);
             loop {
-                if tau_prime < self.settings.exact_below / self.total {
-                    match self.exact_steps(net, state, t_stop, rng, hook) {
+                if tau_prime < self.settings.exact_below / total {
+                    match self
+                        .exact
+                        .advance_events(net, state, t_stop, batch, rng, hook)
+                    {
                         Ok(_) => break,
                         Err(e) => return e,
                     }
                 }
                 let remaining = t_stop - state.t;
-                let critical_total: f64 =
-                    self.critical.iter().map(|&r| self.propensities[r as usize]).sum();
+                let critical_total: f64 = self
+                    .critical
+                    .iter()
+                    .map(|&r| self.propensities[r as usize])
+                    .sum();
                 let tau_critical = if critical_total > 0.0 {
                     -uniform_open0(rng).ln() / critical_total
                 } else {
@@ -522,7 +476,7 @@ impl Simulator for TauLeap {
                     };
                     self.stats.leaps += 1;
                     hook.leaped(state.t, &state.counts);
-                    if let Err(e) = self.recompute(net, state) {
+                    if let Err(e) = self.exact.refresh(net, state) {
                         return e;
                     }
                     break;
@@ -536,7 +490,13 @@ impl Simulator for TauLeap {
     }
 
     fn stats(&self) -> SimStats {
-        self.stats
+        let exact = self.exact.stats();
+        SimStats {
+            events: self.stats.events + exact.events,
+            resums: exact.resums,
+            exact_steps: exact.events,
+            ..self.stats
+        }
     }
 }
 
@@ -559,7 +519,10 @@ mod tests {
             vec![(0, Some(8.0)), (1, Some(1.0))]
         );
         assert_eq!(bounds("sqrt(X) * 3"), vec![(2, Some(0.5))]);
-        assert_eq!(bounds("max(X, PP1^2)"), vec![(0, Some(2.0)), (2, Some(1.0))]);
+        assert_eq!(
+            bounds("max(X, PP1^2)"),
+            vec![(0, Some(2.0)), (2, Some(1.0))]
+        );
     }
 
     #[test]
