@@ -24,8 +24,7 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{
-    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion,
-    Throughput,
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
 };
 use rand_pcg::Pcg64;
 use rebop::define_system;
@@ -101,10 +100,7 @@ fn rebop_runtime(net: &Network, state: &State, counted: bool) -> Gillespie {
         if counted {
             jump[n - 1] = 1;
         }
-        g.add_reaction(
-            Rate::lma_sparse(state.constants[r], net.reactants(r)),
-            jump,
-        );
+        g.add_reaction(Rate::lma_sparse(state.constants[r], net.reactants(r)), jump);
     }
     g.set_time(state.t);
     g

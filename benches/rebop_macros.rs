@@ -1,8 +1,8 @@
-//! rebop's `define_system!` models of the benchmark workloads (generated from the spinesim models
-//! and `benches/models/spine_camkii_can.ant`; rates are copied from spinesim's compiled constants
-//! at run time, so both simulators run the same propensities). Each model also exists with an extra
-//! species `ev` that every reaction increments: an untimed run of it counts the events of the timed
-//! run (same seed, same propensities, so the same trajectory).
+// rebop's `define_system!` models of the benchmark workloads (generated from the spinesim models
+// and `benches/models/spine_camkii_can.ant`; rates are copied from spinesim's compiled constants
+// at run time, so both simulators run the same propensities). Each model also exists with an extra
+// species `ev` that every reaction increments: an untimed run of it counts the events of the timed
+// run (same seed, same propensities, so the same trajectory).
 
 define_system! {
     k_birth k_death;
