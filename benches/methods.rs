@@ -11,12 +11,15 @@
 //!   compiled network (`Rate::lma_sparse` with spinesim's stochastic constants, sparse jumps),
 //!   `advance_until(t_stop)`;
 //! - `rebop/define_system`: the model compiled in with `rebop::define_system!`
-//!   (`benches/rebop_macros.rs`), parameters set from spinesim's constants, `advance_until(t_stop)`.
+//!   (`benches/support/rebop_models.rs`), parameters set from spinesim's constants, `advance_until(t_stop)`.
 //!
 //! Every entry is deterministic (fixed seed, inputs cloned in the untimed setup) and its own number
 //! of events is counted beforehand (for rebop, by an untimed run of the same model with an extra
 //! species that every reaction increments) and given as `Throughput::Elements`, so criterion's
 //! `thrpt` is events per second and ns/event = 10⁹ / thrpt.
+
+// rebop's `define_system!` generates a `with_parameters` taking one argument per rate constant.
+#![allow(clippy::too_many_arguments)]
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -36,7 +39,7 @@ use spinesim::simulator::{
     AnySimulator, Direct, MethodRequest, Simulator, StopReason, TauLeapSettings,
 };
 
-include!("rebop_macros.rs");
+include!("support/rebop_models.rs");
 
 /// Master seed of every benchmark.
 const SEED: u64 = 20_250_601;

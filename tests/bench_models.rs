@@ -27,11 +27,8 @@ fn spine_camkii_can_toml_has_the_antimony_propensities() {
         if line.starts_with("//") || line.is_empty() {
             continue;
         }
-        if line.starts_with("substanceOnly species") {
-            for decl in line["substanceOnly species".len()..]
-                .trim_end_matches(';')
-                .split(',')
-            {
+        if let Some(decls) = line.strip_prefix("substanceOnly species") {
+            for decl in decls.trim_end_matches(';').split(',') {
                 let (name, value) = decl.split_once(" in spine = ").unwrap();
                 initial.push((name.trim().to_string(), value.trim().parse().unwrap()));
             }

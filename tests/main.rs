@@ -4,11 +4,12 @@
 mod common;
 
 mod allocation;
+mod bench_models;
 mod cli;
 mod conversion;
 mod malformed;
+mod methods_cli;
 mod parquet_roundtrip;
 mod reproducibility;
 mod statistical;
-mod bench_models;
 mod tau_leap;

@@ -160,6 +160,9 @@ pub fn choose_exact(net: &Network) -> MethodRequest {
 }
 
 /// One of the simulation methods, chosen at run time (static dispatch by `match`).
+// One per worker thread: the size difference between variants costs nothing, a box would cost an
+// indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum AnySimulator {
     /// The direct method.

@@ -156,10 +156,7 @@ impl Simulator for NextReaction {
                 self.sift_down(i);
             }
         }
-        loop {
-            let Some(&top) = self.heap.first() else {
-                break;
-            };
+        while let Some(&top) = self.heap.first() {
             let r = top as usize;
             let t = self.times[r];
             if t > t_stop {
