@@ -148,3 +148,54 @@ propensity = "k * exp(X / 100)"
         "{err}"
     );
 }
+
+/// `--method ssa` picks the next-reaction method for a ring of 200 equal channels (the direct
+/// method's sorted search would visit 100.5 channels per event) and the direct method for the
+/// spine (a few channels carry most events).
+#[test]
+fn ssa_picks_next_reaction_for_many_equal_channels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[model]\nname = \"ring\"\n[[compartments]]\nname = \"cell\"\nvolume = \"1 fL\"\n",
+    );
+    for i in 0..200 {
+        text += &format!("[[species]]\nname = \"X{i}\"\ninitial = 10\n");
+    }
+    for i in 0..200 {
+        let j = (i + 1) % 200;
+        text += &format!(
+            "[[reactions]]\nname = \"r{i}\"\nequation = \"X{i} -> X{j}\"\nrate = \"1 /s\"\n"
+        );
+    }
+    let model = tmp.path().join("ring.toml");
+    std::fs::write(&model, text).unwrap();
+    let out = tmp.path().join("ring");
+    let o = Command::new(BIN)
+        .args([
+            "run",
+            model.to_str().unwrap(),
+            "--t-end",
+            "0.1",
+            "--runs",
+            "2",
+            "--quiet",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(run_json(&out)["method"], "next-reaction");
+
+    let spine = spinesim::model::load_model(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/spine_ltd_core.toml"),
+    )
+    .unwrap();
+    let net = spinesim::network::Network::compile(&spine);
+    let depth = spinesim::simulator::sorted_search_depth(&net);
+    assert!(depth < 10.0, "spine search depth {depth}");
+    assert_eq!(
+        spinesim::simulator::choose_exact(&net),
+        spinesim::simulator::MethodRequest::Direct
+    );
+}

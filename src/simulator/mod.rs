@@ -138,21 +138,47 @@ pub enum MethodRequest {
     TauLeap(TauLeapSettings),
 }
 
-/// Networks with at least this many channels run the next-reaction method under `--method ssa`.
-pub const NEXT_REACTION_MIN_CHANNELS: usize = 200;
+/// `--method ssa` runs the next-reaction method when the sorted search of the direct method would
+/// visit at least this many channels per event on average (see [`choose_exact`]).
+pub const NEXT_REACTION_MIN_SEARCH_DEPTH: f64 = 40.0;
 
-/// The exact method `--method ssa` runs for `net`: the sorting direct method up to
-/// [`NEXT_REACTION_MIN_CHANNELS`] channels, the next-reaction method from there on.
+/// The expected number of channels the sorting direct method visits per event at the initial
+/// state, once its order is adapted: `Σ_k k · a_(k) / a₀` with the propensities sorted in
+/// decreasing order and k counted from 1 (0 when nothing can fire; invalid custom propensities
+/// count as 0).
+pub fn sorted_search_depth(net: &Network) -> f64 {
+    let state = net.initial_state();
+    let mut a: Vec<f64> = (0..net.n_channels())
+        .map(|r| net.propensity(r, &state))
+        .map(|v| if v.is_finite() && v > 0.0 { v } else { 0.0 })
+        .collect();
+    a.sort_by(|x, y| y.total_cmp(x));
+    let total: f64 = a.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    a.iter()
+        .enumerate()
+        .map(|(k, &v)| (k + 1) as f64 * v)
+        .sum::<f64>()
+        / total
+}
+
+/// The exact method `--method ssa` runs for `net`: the sorting direct method, unless its search
+/// would be long ([`sorted_search_depth`] ≥ [`NEXT_REACTION_MIN_SEARCH_DEPTH`]), then the
+/// next-reaction method.
 ///
-/// The direct method's cost per event is the search (how many channels precede the one that
-/// fires; the sorting keeps frequent channels first, so a network whose events concentrate on a
-/// few channels, like Ca buffering in a spine, searches only a few) plus the dependents' updates;
-/// the next-reaction method pays one O(log M) heap sift per changed propensity instead of the
-/// search. On the shipped models (≤ 69 channels) the direct method is faster (see
-/// `benches/README.md`); the threshold is where the search over channels with spread-out rates
-/// outgrows the sifts.
+/// Per event the direct method pays for the search (how many channels precede the one that
+/// fires; sorting keeps the frequent ones first, so a network whose events concentrate on a few
+/// channels, like Ca buffering in a spine, searches only a few, whatever its size) plus the
+/// dependents' updates; the next-reaction method pays one O(log M) heap sift per changed
+/// propensity and no search. Measured on rings `X_i → X_{i+1}` of M equal channels (search depth
+/// (M + 1)/2, 2 dependents per event; `benches/README.md`), the next-reaction method is slower at
+/// M = 50 (depth 25.5) and faster from M = 100 (depth 50.5) on; on the shipped models (depth ≤ 5)
+/// the direct method is 2–3× faster. The depth is taken at the initial state, so a network that
+/// starts far from where it spends its time may be misjudged; `--method` overrides.
 pub fn choose_exact(net: &Network) -> MethodRequest {
-    if net.n_channels() >= NEXT_REACTION_MIN_CHANNELS {
+    if sorted_search_depth(net) >= NEXT_REACTION_MIN_SEARCH_DEPTH {
         MethodRequest::NextReaction
     } else {
         MethodRequest::Direct
