@@ -55,6 +55,7 @@ const METHODS: [(&str, MethodRequest); 3] = [
             critical_firings: 10,
             exact_below: 10.0,
             exact_batch: 100,
+            exact_batch_max: 6400,
         }),
     ),
 ];

@@ -22,6 +22,7 @@ const TAU_LEAP: MethodRequest = MethodRequest::TauLeap(TauLeapSettings {
     critical_firings: 10,
     exact_below: 10.0,
     exact_batch: 100,
+    exact_batch_max: 6400,
 });
 
 thread_local! {

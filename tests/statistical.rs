@@ -496,31 +496,7 @@ rate = "1 uM/s"
 /// reliably detected at this n.)
 #[test]
 fn dimerisation_stationary_law_is_exact() {
-    let k1 = 0.005 * crate::common::NAV_1FL;
-    let text = format!(
-        r#"
-[model]
-name = "dimer"
-record = ["A", "B"]
-[[compartments]]
-name = "cell"
-volume = "1 fL"
-[[species]]
-name = "A"
-initial = 100
-[[species]]
-name = "B"
-initial = 0
-[[reactions]]
-name = "dimerise"
-equation = "2 A -> B"
-rate = "{k1:?} uM^-1 s^-1"
-[[reactions]]
-name = "split"
-equation = "B -> 2 A"
-rate = "1 /s"
-"#
-    );
+    let text = crate::common::dimerisation_toml(0.005, 1.0, 100);
     // Exact stationary law of B.
     let mut pi = vec![1.0f64];
     for b in 0..50 {

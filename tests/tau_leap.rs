@@ -11,7 +11,6 @@ use spinesim::simulator::{MethodRequest, SimStats, TauLeapSettings};
 
 use crate::common::{
     ks_two_sample, ks_two_sample_critical, mean_var, model, shipped_model, z_critical, Setup,
-    NAV_1FL,
 };
 
 fn tau_leap(epsilon: f64) -> MethodRequest {
@@ -78,32 +77,7 @@ fn birth_death_mean_and_variance() {
 /// a(B → 2A) = c₂ B with c₂ = 1 /s, from A = 1000, B = 0; the mean-field equilibrium is A = 500,
 /// B = 250, ≈ 500 events/s.
 fn dimerisation() -> Setup {
-    // Second order 2A: macroscopic k in uM^-1 s^-1 = c₁ × NAV (the loader divides by NAV).
-    let k1 = 0.001 * NAV_1FL;
-    let text = format!(
-        r#"
-[model]
-name = "dimer"
-record = ["A", "B"]
-[[compartments]]
-name = "cell"
-volume = "1 fL"
-[[species]]
-name = "A"
-initial = 1000
-[[species]]
-name = "B"
-initial = 0
-[[reactions]]
-name = "dimerise"
-equation = "2 A -> B"
-rate = "{k1:?} uM^-1 s^-1"
-[[reactions]]
-name = "split"
-equation = "B -> 2 A"
-rate = "1 /s"
-"#
-    );
+    let text = crate::common::dimerisation_toml(0.001, 1.0, 1000);
     Setup::new(model(&text), None, 5.0, 0.25)
 }
 

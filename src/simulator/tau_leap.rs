@@ -10,7 +10,9 @@
 //!    `τ' = min_i { max(ε x_i / g_i, 1) / |μ_i| , max(ε x_i / g_i, 1)² / σ_i² }` with
 //!    `μ_i = Σ ν_ij a_j`, `σ_i² = Σ ν_ij² a_j` over the non-critical channels.
 //! 3. When `τ' < 10 / a₀` a leap would fire only a handful of events: instead up to 100 exact
-//!    SSA steps are taken with the sorting direct method ([`Direct`], which also keeps the
+//!    SSA steps are taken (doubling, up to 6400, while consecutive steps keep falling back; back
+//!    to 100 after every leap and at every stop) with the sorting direct method ([`Direct`],
+//!    which also keeps the
 //!    propensities between leaps), then the step starts again. A run that never leaps thus
 //!    follows `--method direct` for the same seed, up to the rounding of a₀ (re-summed at
 //!    every batch here, every 4096 events there).
@@ -73,8 +75,12 @@ pub struct TauLeapSettings {
     pub critical_firings: u32,
     /// Exact steps are taken instead of a leap when τ' < `exact_below` / a₀.
     pub exact_below: f64,
-    /// Number of exact SSA steps taken in one fall-back.
+    /// Number of exact SSA steps taken in the first fall-back after a leap or a stop.
     pub exact_batch: u32,
+    /// Consecutive fall-backs double their number of steps up to this many (a model that cannot
+    /// leap, like a spine at rest, then pays for the leap-size computation once per this many
+    /// events, not once per `exact_batch`).
+    pub exact_batch_max: u32,
 }
 
 impl Default for TauLeapSettings {
@@ -84,6 +90,7 @@ impl Default for TauLeapSettings {
             critical_firings: 10,
             exact_below: 10.0,
             exact_batch: 100,
+            exact_batch_max: 6400,
         }
     }
 }
@@ -424,7 +431,8 @@ impl Simulator for TauLeap {
         rng: &mut R,
         hook: &mut H,
     ) -> StopReason {
-        let batch = u64::from(self.settings.exact_batch);
+        let mut batch = u64::from(self.settings.exact_batch);
+        let batch_max = u64::from(self.settings.exact_batch_max.max(self.settings.exact_batch));
         while state.t < t_stop {
             let total = self.load_propensities();
             if total <= 0.0 {
@@ -437,7 +445,10 @@ impl Simulator for TauLeap {
                         .exact
                         .advance_events(net, state, t_stop, batch, rng, hook)
                     {
-                        Ok(_) => break,
+                        Ok(_) => {
+                            batch = (2 * batch).min(batch_max);
+                            break;
+                        }
                         Err(e) => return e,
                     }
                 }
@@ -475,6 +486,7 @@ impl Simulator for TauLeap {
                         state.t + tau
                     };
                     self.stats.leaps += 1;
+                    batch = u64::from(self.settings.exact_batch);
                     hook.leaped(state.t, &state.counts);
                     if let Err(e) = self.exact.refresh(net, state) {
                         return e;

@@ -63,6 +63,36 @@ rate = "{gamma:?} /s"
     )
 }
 
+/// The TOML of the reversible dimerisation `2 A -> B` (propensity c₁ A(A − 1), so the
+/// macroscopic rate in 1 fL is c₁ × NAV) and `B -> 2 A` at `c2` /s, from A = `a0`, B = 0.
+pub fn dimerisation_toml(c1: f64, c2: f64, a0: i64) -> String {
+    let k1 = c1 * NAV_1FL;
+    format!(
+        r#"
+[model]
+name = "dimer"
+record = ["A", "B"]
+[[compartments]]
+name = "cell"
+volume = "1 fL"
+[[species]]
+name = "A"
+initial = {a0}
+[[species]]
+name = "B"
+initial = 0
+[[reactions]]
+name = "dimerise"
+equation = "2 A -> B"
+rate = "{k1:?} uM^-1 s^-1"
+[[reactions]]
+name = "split"
+equation = "B -> 2 A"
+rate = "{c2:?} /s"
+"#
+    )
+}
+
 /// A compiled model with a run plan, ready to simulate many trajectories.
 pub struct Setup {
     /// The model.
