@@ -12,8 +12,7 @@
 //! 3. When `τ' < 10 / a₀` a leap would fire only a handful of events: instead up to 100 exact
 //!    SSA steps are taken (doubling, up to 6400, while consecutive steps keep falling back; back
 //!    to 100 after every leap and at every stop) with the sorting direct method ([`Direct`],
-//!    which also keeps the
-//!    propensities between leaps), then the step starts again. A run that never leaps thus
+//!    which also keeps the propensities between leaps), then the step starts again. A run that never leaps thus
 //!    follows `--method direct` for the same seed, up to the rounding of a₀ (re-summed at
 //!    every batch here, every 4096 events there).
 //! 4. Otherwise the time to the next critical firing `τ'' ~ Exp(Σ critical a_j)` is drawn;
