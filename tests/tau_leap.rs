@@ -5,7 +5,8 @@
 //! theory gives it, the method's own bias at the default ε = 0.03. Every test also checks that
 //! leaps actually happened (a tau-leap that always fell back to exact steps would pass
 //! trivially), and `the_checks_detect_a_too_large_epsilon` shows the same checks failing when the
-//! leaps are too long. Meant for `cargo test --release` (≈ 50 s of CPU in all, most of it the spine test; measured on the shared 2-core machine).
+//! leaps are too long. Meant for `cargo test --release`: ≈ 50 s of CPU in all, most of it the
+//! spine test (measured on the shared 2-core machine).
 
 use spinesim::simulator::{MethodRequest, SimStats, TauLeapSettings};
 
