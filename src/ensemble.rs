@@ -151,9 +151,7 @@ where
                     }
                 }
                 let s = worker.simulator().stats();
-                let mut total = sim_totals.lock().expect("lock");
-                total.events += s.events;
-                total.resums += s.resums;
+                sim_totals.lock().expect("lock").add(&s);
             });
         }
         drop(tx);

@@ -99,6 +99,9 @@ struct CustomLaw {
     code: Compiled,
     /// (species, stoichiometry) that must be present for the channel to fire.
     reactants: Vec<(u32, u32)>,
+    /// Per species read: a bound on |∂ ln a / ∂ ln n| (None: no bound; see
+    /// [`crate::simulator::tau_leap::elasticity_bounds`]).
+    elasticity: Vec<(u32, Option<f64>)>,
 }
 
 /// The simulation state of one trajectory.
@@ -134,6 +137,9 @@ pub struct Network {
     change_delta: Vec<i64>,
     dependents_start: Vec<u32>,
     dependents: Vec<Dependent>,
+    reactant_start: Vec<u32>,
+    /// (species, stoichiometry) of every channel's reactants, CSR by channel.
+    reactant_terms: Vec<(u32, u32)>,
 }
 
 impl Network {
@@ -187,13 +193,27 @@ impl Network {
                     let code = Compiled::new(e, &resolve).expect("validated propensity");
                     read.extend(code.species());
                     kernels.push(Kernel::Custom(custom.len() as u32));
-                    custom.push(CustomLaw { code, reactants });
+                    let elasticity = crate::simulator::tau_leap::elasticity_bounds(e, &|n| {
+                        species_index(n).map(|i| i as u32)
+                    });
+                    custom.push(CustomLaw {
+                        code,
+                        reactants,
+                        elasticity,
+                    });
                     rates.push(None);
                 }
             }
             read.sort_unstable();
             read.dedup();
             reads.push(read);
+        }
+
+        let mut reactant_start = vec![0u32];
+        let mut reactant_terms = Vec::new();
+        for r in &model.reactions {
+            reactant_terms.extend(r.reactants.iter().map(|&(s, n)| (s as u32, n)));
+            reactant_start.push(reactant_terms.len() as u32);
         }
 
         let mut change_start = vec![0u32];
@@ -239,6 +259,8 @@ impl Network {
             change_delta,
             dependents_start,
             dependents,
+            reactant_start,
+            reactant_terms,
         }
     }
 
@@ -364,5 +386,20 @@ impl Network {
     #[inline]
     pub fn dependents(&self, r: usize) -> &[Dependent] {
         &self.dependents[self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize]
+    }
+
+    /// The reactants of channel `r`: (species, stoichiometry) pairs.
+    pub fn reactants(&self, r: usize) -> &[(u32, u32)] {
+        &self.reactant_terms
+            [self.reactant_start[r] as usize..self.reactant_start[r + 1] as usize]
+    }
+
+    /// For a channel with a custom propensity, a bound on its elasticity `|∂ ln a / ∂ ln n|` with
+    /// respect to each species it reads (None where no bound is known); None for mass action.
+    pub fn custom_elasticity(&self, r: usize) -> Option<&[(u32, Option<f64>)]> {
+        match self.kernels[r] {
+            Kernel::Custom(i) => Some(&self.custom[i as usize].elasticity),
+            _ => None,
+        }
     }
 }

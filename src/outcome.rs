@@ -362,4 +362,14 @@ impl FireHook for OutcomeTracker<'_> {
             self.set_value(i, v, t);
         }
     }
+
+    fn leaped(&mut self, t: f64, counts: &[i64]) {
+        for i in 0..self.plan.len() {
+            let v = self.plan.terms[i]
+                .iter()
+                .map(|&(s, w)| w * counts[s] as f64)
+                .sum();
+            self.set_value(i, v, t);
+        }
+    }
 }

@@ -1,17 +1,29 @@
 //! The inner simulation loop allocates nothing: a counting allocator (per thread, so tests
-//! running in parallel do not disturb each other) sees zero heap allocations while the direct
-//! method fires ~10⁵ events, on the shipped spine model and on the Vilar oscillator, and while a
+//! running in parallel do not disturb each other) sees zero heap allocations while each method
+//! (direct, next-reaction, tau-leap) fires ~10⁵ events, on the shipped spine model and on the
+//! Vilar oscillator (and, for tau-leaping, on a birth–death process that leaps), and while a
 //! whole pulsed trajectory runs after the first one warmed the buffers up.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use spinesim::ensemble::trajectory_rng;
+use spinesim::model::Model;
 use spinesim::network::Network;
-use spinesim::simulator::{Direct, Simulator, StopReason};
+use spinesim::simulator::{
+    AnySimulator, Direct, MethodRequest, SimStats, Simulator, StopReason, TauLeapSettings,
+};
 use spinesim::trajectory::{RunPlan, Trajectory, Worker};
 
-use crate::common::shipped_model;
+use crate::common::{birth_death_toml, model, shipped_model};
+
+const TAU_LEAP: MethodRequest = MethodRequest::TauLeap(TauLeapSettings {
+    epsilon: 0.03,
+    critical_firings: 10,
+    exact_below: 10.0,
+    exact_batch: 100,
+    exact_batch_max: 6400,
+});
 
 thread_local! {
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
@@ -46,6 +58,51 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// Fires events from the initial state up to `t_stop` with `method` and returns (counters,
+/// allocations).
+fn count_method(model: &Model, method: MethodRequest, t_stop: f64) -> (SimStats, u64) {
+    let net = Network::compile(model);
+    let mut state = net.initial_state();
+    let mut sim = AnySimulator::new(method, &net).unwrap();
+    let mut rng = trajectory_rng(5, 0);
+    sim.reset(&net, &state).unwrap();
+    let before = allocations();
+    let reason = sim.advance_until(&net, &mut state, t_stop, &mut rng, &mut ());
+    let allocated = allocations() - before;
+    assert_eq!(reason, StopReason::ReachedStop);
+    (sim.stats(), allocated)
+}
+
+#[test]
+fn next_reaction_and_tau_leap_allocate_nothing_per_event() {
+    let spine = shipped_model("spine_ltd_core.toml");
+    let vilar = shipped_model("vilar_oscillator.toml");
+    let leaping = model(&birth_death_toml(400.0, 1.0, 400));
+    for (name, model, t_stop, method) in [
+        ("spine", &spine, 1.0, MethodRequest::NextReaction),
+        ("vilar", &vilar, 50.0, MethodRequest::NextReaction),
+        ("spine", &spine, 1.0, TAU_LEAP),
+        ("vilar", &vilar, 50.0, TAU_LEAP),
+        ("birth-death", &leaping, 500.0, TAU_LEAP),
+    ] {
+        let (stats, allocated) = count_method(model, method, t_stop);
+        assert!(
+            stats.events > 50_000,
+            "{name}, {method:?}: too few events: {stats:?}"
+        );
+        if name != "spine" && method == TAU_LEAP {
+            assert!(
+                stats.leaps > 100,
+                "{name}: too few leaps to mean anything: {stats:?}"
+            );
+        }
+        assert_eq!(
+            allocated, 0,
+            "{name}, {method:?}: {allocated} allocations in {stats:?}"
+        );
+    }
 }
 
 /// Fires events from the initial state up to `t_stop` and returns (events, allocations).
@@ -88,20 +145,23 @@ fn a_pulsed_trajectory_allocates_nothing_once_warm() {
     let mut model_short = model.clone();
     model_short.outcomes.clear();
     let plan = RunPlan::new(&model_short, &net, Some(protocol), 302.5, 0.5).unwrap();
-    let mut worker = Worker::new(&net, &plan, Direct::new(&net));
-    let mut out = Trajectory::default();
-    worker
-        .simulate(&mut trajectory_rng(9, 0), &mut out)
-        .unwrap();
-    let before = allocations();
-    worker
-        .simulate(&mut trajectory_rng(9, 1), &mut out)
-        .unwrap();
-    let allocated = allocations() - before;
-    assert!(out.events > 1_000_000, "{}", out.events);
-    assert_eq!(
-        allocated, 0,
-        "{allocated} allocations in a trajectory of {} events",
-        out.events
-    );
+    for method in [MethodRequest::Direct, MethodRequest::NextReaction, TAU_LEAP] {
+        let sim = AnySimulator::new(method, &net).unwrap();
+        let mut worker = Worker::new(&net, &plan, sim);
+        let mut out = Trajectory::default();
+        worker
+            .simulate(&mut trajectory_rng(9, 0), &mut out)
+            .unwrap();
+        let before = allocations();
+        worker
+            .simulate(&mut trajectory_rng(9, 1), &mut out)
+            .unwrap();
+        let allocated = allocations() - before;
+        assert!(out.events > 1_000_000, "{}", out.events);
+        assert_eq!(
+            allocated, 0,
+            "{method:?}: {allocated} allocations in a trajectory of {} events",
+            out.events
+        );
+    }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod allocation;
+mod bench_models;
 mod cli;
 mod drives;
 mod first_passage;
@@ -11,8 +12,10 @@ mod dsmts;
 mod conversion;
 mod ensembles;
 mod malformed;
+mod methods_cli;
 mod parquet_roundtrip;
 mod reproducibility;
 mod sbml;
 mod statistical;
 mod validate;
+mod tau_leap;

@@ -90,10 +90,14 @@ pub struct ExportArgs {
 /// Simulation methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Method {
-    /// Exact SSA, the best exact method for the network (currently the direct method).
+    /// Exact SSA, the best exact method for the network (`run.json` says which ran).
     Ssa,
-    /// Gillespie's direct method with a dependency graph.
+    /// Gillespie's direct method with a dependency graph (the reference exact method).
     Direct,
+    /// The next-reaction method of Gibson & Bruck (indexed priority queue), exact.
+    NextReaction,
+    /// Adaptive tau-leaping (Cao, Gillespie & Petzold 2006), approximate; see `--tau-epsilon`.
+    TauLeap,
 }
 
 /// `spinesim run`.
@@ -122,6 +126,10 @@ pub struct RunArgs {
     /// Simulation method.
     #[arg(long, value_enum, default_value_t = Method::Ssa)]
     pub method: Method,
+    /// Tau-leaping: bound on the relative change of any propensity during a leap (default 0.03;
+    /// only with `--method tau-leap`).
+    #[arg(long, value_name = "EPSILON")]
+    pub tau_epsilon: Option<f64>,
     /// Output directory (default: results/MODEL-PROTOCOL).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

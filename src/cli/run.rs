@@ -21,32 +21,42 @@ use crate::output::layout::{
 };
 use crate::output::metadata::{sha256_hex, RunMetadata};
 use crate::output::{OutcomesWriter, TrajectoryWriter};
-use crate::simulator::Direct;
+use crate::simulator::{AnySimulator, MethodRequest, Simulator, TauLeapSettings};
 use crate::sweep::{self, Axis, AxisKind};
 use crate::trajectory::{RunPlan, Trajectory};
 
 /// Rows of a trajectory part file when `--runs-per-part` is not given.
 const ROWS_PER_PART: u64 = 1 << 18;
 
-/// The name of a simulation method, as recorded in the outputs.
-fn method_name(method: Method) -> &'static str {
-    match method {
-        Method::Ssa | Method::Direct => "direct",
+/// The simulator `--method` (and `--tau-epsilon`) ask for, built for `net`: the one place that
+/// picks a simulation method (`ssa` chooses an exact method by the network).
+fn simulator(args: &RunArgs, net: &Network) -> Result<AnySimulator, CliError> {
+    if args.tau_epsilon.is_some() && args.method != Method::TauLeap {
+        return Err(CliError::Usage(
+            "--tau-epsilon only applies to --method tau-leap".into(),
+        ));
     }
+    let request = match args.method {
+        Method::Ssa => MethodRequest::Ssa,
+        Method::Direct => MethodRequest::Direct,
+        Method::NextReaction => MethodRequest::NextReaction,
+        Method::TauLeap => MethodRequest::TauLeap(match args.tau_epsilon {
+            Some(eps) => TauLeapSettings::with_epsilon(eps).map_err(CliError::Usage)?,
+            None => TauLeapSettings::default(),
+        }),
+    };
+    AnySimulator::new(request, net).map_err(CliError::Usage)
 }
 
-/// Simulates runs `config.first_run ..` with the chosen method (the one place that picks a
-/// simulator).
+/// Simulates runs `config.first_run ..` with one simulator per worker thread.
 fn simulate(
-    method: Method,
+    simulator: &AnySimulator,
     net: &Network,
     plan: &RunPlan,
     config: &EnsembleConfig,
     sink: impl FnMut(&Trajectory) -> Result<(), RunError>,
 ) -> Result<EnsembleStats, RunError> {
-    match method {
-        Method::Ssa | Method::Direct => run_ensemble(net, plan, config, || Direct::new(net), sink),
-    }
+    run_ensemble(net, plan, config, || simulator.clone(), sink)
 }
 
 /// One sweep point, ready to simulate.
@@ -54,6 +64,7 @@ struct Prepared {
     net: Network,
     plan: RunPlan,
     point: SweepPoint,
+    simulator: AnySimulator,
 }
 
 /// Runs an ensemble as the arguments say.
@@ -150,7 +161,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         model_name: base.name.clone(),
         model_sha256: sha256_hex(&base.text),
         model_text: base.text.clone(),
-        method: method_name(args.method).into(),
+        method: {
+            // `ssa` may choose differently at different points (it looks at each network).
+            let mut names: Vec<&str> = prepared.iter().map(|p| p.simulator.name()).collect();
+            names.dedup();
+            names.join("+")
+        },
+        tau_leap: prepared.first().and_then(|p| p.simulator.tau_leap_settings()),
         seed: args.seed,
         runs: args.runs,
         record_every: args.record_every,
@@ -228,9 +245,10 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 threads,
                 progress: !args.quiet,
             };
-            let stats = simulate(args.method, &p.net, &p.plan, &config, |t| sink.push(t))?;
+            let stats = simulate(&p.simulator, &p.net, &p.plan, &config, |t| sink.push(t))?;
             totals.trajectories += stats.trajectories;
             totals.events += stats.events;
+            totals.sim.add(&stats.sim);
         }
     }
     let record = ShardRecord {
@@ -243,6 +261,11 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         command_line: command_line.clone(),
         simulated: totals.trajectories,
         wall_seconds: started.elapsed().as_secs_f64(),
+        leaps: [
+            totals.sim.leaps,
+            totals.sim.exact_steps,
+            totals.sim.rejected_leaps,
+        ],
     };
     record.write(&layout)?;
     let seconds = started.elapsed().as_secs_f64();
@@ -410,9 +433,11 @@ fn prepare_point(
         })?;
     let net = Network::compile(&model);
     let plan = RunPlan::new(&model, &net, protocol, t_end, args.record_every)?;
+    let simulator = simulator(args, &net)?;
     Ok(Prepared {
         net,
         plan,
+        simulator,
         point: SweepPoint {
             sweep_id,
             protocol: protocol_name,

@@ -9,6 +9,7 @@
 //! not. Since each part's content depends only on the plan, it does not matter which process
 //! writes it.
 
+use crate::simulator::TauLeapSettings;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -36,8 +37,11 @@ pub struct RunSpec {
     pub model_sha256: String,
     /// The model file's text.
     pub model_text: String,
-    /// The simulation method.
+    /// The simulation method that runs (`--method ssa` names the exact method it chose).
     pub method: String,
+    /// Tau-leaping settings (only with `--method tau-leap`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau_leap: Option<TauLeapSettings>,
     /// Master seed.
     pub seed: u64,
     /// Trajectories per sweep point (indices `0..runs`, the same seeds at every point).
@@ -338,6 +342,9 @@ pub struct ShardRecord {
     pub simulated: u64,
     /// Wall-clock seconds of the last invocation.
     pub wall_seconds: f64,
+    /// Tau-leaping counters of the last invocation: leaps, exact steps, rejected leaps.
+    #[serde(default)]
+    pub leaps: [u64; 3],
 }
 
 impl ShardRecord {

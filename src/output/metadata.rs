@@ -7,6 +7,7 @@ use super::layout::{RunSpec, ShardRecord};
 use crate::model::overrides::AppliedAssignment;
 use crate::model::Model;
 use crate::sweep::Axis;
+use crate::simulator::TauLeapSettings;
 
 /// What a run was and what it did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -23,8 +24,20 @@ pub struct RunMetadata {
     pub model_sha256: String,
     /// The protocol, if any.
     pub protocol: Option<String>,
-    /// The simulation method.
+    /// The simulation method that ran (`--method ssa` names the exact method it chose).
     pub method: String,
+    /// Tau-leaping settings (only with `--method tau-leap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau_leap: Option<TauLeapSettings>,
+    /// Tau-leaping: leaps taken in all trajectories (set at the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaps: Option<u64>,
+    /// Tau-leaping: exact SSA steps taken in all trajectories (set at the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_steps: Option<u64>,
+    /// Tau-leaping: leaps rejected (a count would have gone negative) (set at the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_leaps: Option<u64>,
     /// The master seed.
     pub seed: u64,
     /// Number of trajectories requested.
@@ -93,6 +106,10 @@ impl RunMetadata {
             model_sha256: sha256_hex(&model.text),
             protocol: protocol.map(str::to_string),
             method: method.into(),
+            tau_leap: None,
+            leaps: None,
+            exact_steps: None,
+            rejected_leaps: None,
             seed,
             runs,
             t_end,
@@ -126,6 +143,16 @@ impl RunMetadata {
             model_sha256: spec.model_sha256.clone(),
             protocol: point.and_then(|p| p.protocol.clone()),
             method: spec.method.clone(),
+            tau_leap: spec.tau_leap,
+            leaps: spec
+                .tau_leap
+                .map(|_| records.iter().map(|r| r.leaps[0]).sum()),
+            exact_steps: spec
+                .tau_leap
+                .map(|_| records.iter().map(|r| r.leaps[1]).sum()),
+            rejected_leaps: spec
+                .tau_leap
+                .map(|_| records.iter().map(|r| r.leaps[2]).sum()),
             seed: spec.seed,
             runs: spec.runs,
             t_end: point.map_or(f64::NAN, |p| p.t_end),

@@ -63,6 +63,80 @@ impl Direct {
         self.stats.resums += 1;
     }
 
+    /// Fires at most `max_events` events, stopping before the first one after `t_stop` (then
+    /// `state.t = t_stop`, and the result is true). `advance_until` is this with no limit.
+    #[inline]
+    pub fn advance_events<R: Rng + ?Sized, H: FireHook>(
+        &mut self,
+        net: &Network,
+        state: &mut State,
+        t_stop: f64,
+        max_events: u64,
+        rng: &mut R,
+        hook: &mut H,
+    ) -> Result<bool, StopReason> {
+        self.resum();
+        let mut fired = 0u64;
+        loop {
+            if fired == max_events {
+                return Ok(false);
+            }
+            if self.total <= self.resum_below {
+                // Cancellation can leave a0 far below the sum of what is left (1e18 + 1 − 1e18
+                // is 0 in floating point): re-sum before believing it.
+                self.resum();
+                if self.total <= 0.0 {
+                    state.t = t_stop;
+                    return Ok(true);
+                }
+            }
+            let t_next = state.t - uniform_open0(rng).ln() / self.total;
+            if t_next > t_stop {
+                state.t = t_stop;
+                return Ok(true);
+            }
+            let Some(p) = self.select(uniform01(rng) * self.total) else {
+                // Drift put the target past the sum: re-sum and draw again from this time.
+                self.resum();
+                continue;
+            };
+            let r = self.order[p] as usize;
+            if p > 0 {
+                self.order.swap(p, p - 1);
+                self.propensities.swap(p, p - 1);
+                self.position[r] = (p - 1) as u32;
+                self.position[self.order[p] as usize] = p as u32;
+            }
+            state.t = t_next;
+            net.fire(r, &mut state.counts);
+            hook.fired(r, t_next);
+            for &dep in net.dependents(r) {
+                let d = dep.channel();
+                let value = net.propensity(d, state);
+                // Mass action cannot go invalid between refreshes (constants are checked there
+                // and counts stay >= 0); custom expressions can.
+                if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
+                    return Err(StopReason::InvalidPropensity { channel: d, value });
+                }
+                let slot = &mut self.propensities[self.position[d] as usize];
+                self.total += value - *slot;
+                *slot = value;
+            }
+            self.stats.events += 1;
+            fired += 1;
+            self.since_resum += 1;
+            if self.since_resum >= RESUM_EVERY {
+                self.resum();
+            }
+        }
+    }
+
+    /// The current propensity of channel `r`.
+    #[inline]
+    pub fn propensity(&self, r: usize) -> f64 {
+        self.propensities[self.position[r] as usize]
+    }
+
     /// The search position whose cumulative propensity interval contains `target`, or None when
     /// drift left `target` beyond the sum.
     #[inline]
@@ -117,54 +191,9 @@ impl Simulator for Direct {
         rng: &mut R,
         hook: &mut H,
     ) -> StopReason {
-        self.resum();
-        loop {
-            if self.total <= self.resum_below {
-                // Cancellation can leave a0 far below the sum of what is left (1e18 + 1 − 1e18
-                // is 0 in floating point): re-sum before believing it.
-                self.resum();
-                if self.total <= 0.0 {
-                    state.t = t_stop;
-                    return StopReason::ReachedStop;
-                }
-            }
-            let t_next = state.t - uniform_open0(rng).ln() / self.total;
-            if t_next > t_stop {
-                state.t = t_stop;
-                return StopReason::ReachedStop;
-            }
-            let Some(p) = self.select(uniform01(rng) * self.total) else {
-                // Drift put the target past the sum: re-sum and draw again from this time.
-                self.resum();
-                continue;
-            };
-            let r = self.order[p] as usize;
-            if p > 0 {
-                self.order.swap(p, p - 1);
-                self.propensities.swap(p, p - 1);
-                self.position[r] = (p - 1) as u32;
-                self.position[self.order[p] as usize] = p as u32;
-            }
-            state.t = t_next;
-            net.fire(r, &mut state.counts);
-            hook.fired(r, t_next);
-            for &dep in net.dependents(r) {
-                let d = dep.channel();
-                let value = net.propensity(d, state);
-                // Mass action cannot go invalid between refreshes (constants are checked there
-                // and counts stay >= 0); custom expressions can.
-                if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
-                    return StopReason::InvalidPropensity { channel: d, value };
-                }
-                let slot = &mut self.propensities[self.position[d] as usize];
-                self.total += value - *slot;
-                *slot = value;
-            }
-            self.stats.events += 1;
-            self.since_resum += 1;
-            if self.since_resum >= RESUM_EVERY {
-                self.resum();
-            }
+        match self.advance_events(net, state, t_stop, u64::MAX, rng, hook) {
+            Ok(_) => StopReason::ReachedStop,
+            Err(e) => e,
         }
     }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use spinesim::ensemble::trajectory_rng;
 use spinesim::model::{parse_model, Model};
 use spinesim::network::Network;
-use spinesim::simulator::Direct;
+use spinesim::simulator::{AnySimulator, MethodRequest, SimStats, Simulator};
 use spinesim::trajectory::{RunPlan, Trajectory, Worker};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
@@ -63,6 +63,36 @@ rate = "{gamma:?} /s"
     )
 }
 
+/// The TOML of the reversible dimerisation `2 A -> B` (propensity c₁ A(A − 1), so the
+/// macroscopic rate in 1 fL is c₁ × NAV) and `B -> 2 A` at `c2` /s, from A = `a0`, B = 0.
+pub fn dimerisation_toml(c1: f64, c2: f64, a0: i64) -> String {
+    let k1 = c1 * NAV_1FL;
+    format!(
+        r#"
+[model]
+name = "dimer"
+record = ["A", "B"]
+[[compartments]]
+name = "cell"
+volume = "1 fL"
+[[species]]
+name = "A"
+initial = {a0}
+[[species]]
+name = "B"
+initial = 0
+[[reactions]]
+name = "dimerise"
+equation = "2 A -> B"
+rate = "{k1:?} uM^-1 s^-1"
+[[reactions]]
+name = "split"
+equation = "B -> 2 A"
+rate = "{c2:?} /s"
+"#
+    )
+}
+
 /// A compiled model with a run plan, ready to simulate many trajectories.
 pub struct Setup {
     /// The model.
@@ -71,7 +101,12 @@ pub struct Setup {
     pub net: Network,
     /// The plan.
     pub plan: RunPlan,
+    /// The method [`Setup::run`] simulates with (the direct method unless changed).
+    pub method: MethodRequest,
 }
+
+/// Every exact method: the statistical tests run each of them.
+pub const EXACT_METHODS: [MethodRequest; 2] = [MethodRequest::Direct, MethodRequest::NextReaction];
 
 impl Setup {
     /// Compiles `model` and plans a run of `protocol` (by name) to `t_end`.
@@ -83,7 +118,18 @@ impl Setup {
                 .unwrap_or_else(|| panic!("no protocol '{p}'"))
         });
         let plan = RunPlan::new(&model, &net, proto, t_end, record_every).expect("valid plan");
-        Setup { model, net, plan }
+        Setup {
+            model,
+            net,
+            plan,
+            method: MethodRequest::Direct,
+        }
+    }
+
+    /// The same setup simulating with `method`.
+    pub fn with_method(mut self, method: MethodRequest) -> Setup {
+        self.method = method;
+        self
     }
 
     /// Index of a recorded column.
@@ -106,9 +152,21 @@ impl Setup {
     }
 
     /// Simulates trajectories `0..runs` with the generators `trajectory_rng(seed, i)` on one
-    /// worker, handing each to `f`.
-    pub fn run(&self, seed: u64, runs: u64, mut f: impl FnMut(&Trajectory)) {
-        let mut worker = Worker::new(&self.net, &self.plan, Direct::new(&self.net));
+    /// worker with [`Setup::method`], handing each to `f`.
+    pub fn run(&self, seed: u64, runs: u64, f: impl FnMut(&Trajectory)) {
+        self.run_method(self.method, seed, runs, f);
+    }
+
+    /// Like [`Setup::run`] with the method `request`; returns the simulator's counters.
+    pub fn run_method(
+        &self,
+        request: MethodRequest,
+        seed: u64,
+        runs: u64,
+        mut f: impl FnMut(&Trajectory),
+    ) -> SimStats {
+        let sim = AnySimulator::new(request, &self.net).expect("method runs this network");
+        let mut worker = Worker::new(&self.net, &self.plan, sim);
         let mut out = Trajectory::default();
         for i in 0..runs {
             out.run = i;
@@ -117,6 +175,25 @@ impl Setup {
                 .expect("trajectory simulates");
             f(&out);
         }
+        worker.simulator().stats()
+    }
+
+    /// Column `col` at recording time `time` of many trajectories simulated with `request`,
+    /// and the simulator's counters.
+    pub fn collect_method(
+        &self,
+        request: MethodRequest,
+        seed: u64,
+        runs: u64,
+        time: f64,
+        col: usize,
+    ) -> (Vec<f64>, SimStats) {
+        let row = self.row_at(time);
+        let mut values = Vec::with_capacity(runs as usize);
+        let stats = self.run_method(request, seed, runs, |t| {
+            values.push(self.value(t, row, col))
+        });
+        (values, stats)
     }
 
     /// One trajectory (run 0 of `seed`).
@@ -188,6 +265,44 @@ pub fn ks_statistic(samples: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
 /// (c = 1.949 for α = 0.001; accurate for n ≳ 100).
 pub fn ks_critical(alpha: f64, n: usize) -> f64 {
     (-(alpha / 2.0).ln() / 2.0).sqrt() / (n as f64).sqrt()
+}
+
+/// Two-sample Kolmogorov–Smirnov statistic sup |F_x − F_y| (ties handled: both empirical CDFs
+/// are evaluated after every distinct value).
+pub fn ks_two_sample(x: &[f64], y: &[f64]) -> f64 {
+    let mut x = x.to_vec();
+    let mut y = y.to_vec();
+    x.sort_by(f64::total_cmp);
+    y.sort_by(f64::total_cmp);
+    let (n, m) = (x.len() as f64, y.len() as f64);
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0.0f64);
+    while i < x.len() && j < y.len() {
+        let v = x[i].min(y[j]);
+        while i < x.len() && x[i] <= v {
+            i += 1;
+        }
+        while j < y.len() && y[j] <= v {
+            j += 1;
+        }
+        d = d.max((i as f64 / n - j as f64 / m).abs());
+    }
+    d
+}
+
+/// Asymptotic two-sample KS critical value at level `alpha` for sizes `n` and `m`:
+/// c(α) √((n + m)/(n m)) with c(α) = √(−ln(α/2)/2) (1.949 for α = 0.001). Conservative for
+/// discrete data (ties only make D smaller in distribution).
+pub fn ks_two_sample_critical(alpha: f64, n: usize, m: usize) -> f64 {
+    let (n, m) = (n as f64, m as f64);
+    (-(alpha / 2.0).ln() / 2.0).sqrt() * ((n + m) / (n * m)).sqrt()
+}
+
+/// Sample mean and (unbiased) sample variance.
+pub fn mean_var(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var)
 }
 
 /// The result of a chi-square goodness-of-fit test.
