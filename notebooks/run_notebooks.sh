@@ -52,6 +52,8 @@ export SPINESIM_FREQ_DATA="$work/freq_response"
 export SPINESIM_VOLUME_DATA="$work/noise_volume"
 export SPINESIM_FIGURES="$work/figures"
 export MPLBACKEND=Agg
+# The kernel is the venv's python: no user-level kernelspec named python3 may shadow it.
+export JUPYTER_DATA_DIR="$work/jupyter"
 "$venv/bin/python" - "$repo/notebooks" "$work/executed" <<'PY'
 import sys
 from pathlib import Path
