@@ -31,8 +31,14 @@ if [[ ! -x "$venv/bin/python" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]
 fi
 
 # --- 2. the binary ----------------------------------------------------------------------------------
-cargo build --release --quiet
-spinesim="$repo/target/release/spinesim"
+# SPINESIM_BIN: a binary already built (e.g. by `cargo test --release`, whose dependency features
+# differ from `cargo build`'s, so building again would take minutes).
+if [[ -n "${SPINESIM_BIN:-}" ]]; then
+    spinesim=$(cd "$(dirname "$SPINESIM_BIN")" && pwd)/$(basename "$SPINESIM_BIN")
+else
+    cargo build --release --quiet
+    spinesim="$repo/target/release/spinesim"
+fi
 
 # --- 3. small datasets (the notebooks make the real figures from the large runs in the README) -----
 work=${NOTEBOOK_WORK:-$(mktemp -d /tmp/spinesim-notebooks.XXXXXX)}
