@@ -388,6 +388,7 @@ mod tests {
             model_sha256: String::new(),
             model_text: String::new(),
             method: "direct".into(),
+            tau_leap: None,
             seed: 1,
             runs,
             record_every: 1.0,
