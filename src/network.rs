@@ -390,8 +390,7 @@ impl Network {
 
     /// The reactants of channel `r`: (species, stoichiometry) pairs.
     pub fn reactants(&self, r: usize) -> &[(u32, u32)] {
-        &self.reactant_terms
-            [self.reactant_start[r] as usize..self.reactant_start[r + 1] as usize]
+        &self.reactant_terms[self.reactant_start[r] as usize..self.reactant_start[r + 1] as usize]
     }
 
     /// For a channel with a custom propensity, a bound on its elasticity `|∂ ln a / ∂ ln n|` with

@@ -300,9 +300,7 @@ impl<'p> OutcomeTracker<'p> {
                     self.window_integral[i][k as usize] =
                         self.integral[i] - self.window_integral[i][k as usize];
                     self.active[i] = false;
-                    if let (0, OutcomeKind::FirstPassage { below, .. }) =
-                        (k, &self.plan.kinds[i])
-                    {
+                    if let (0, OutcomeKind::FirstPassage { below, .. }) = (k, &self.plan.kinds[i]) {
                         let (a, b) = self.plan.windows[i][0];
                         let mean = self.window_integral[i][0] / (b - a);
                         self.threshold[i] = mean * (1.0 + below / 100.0);

@@ -193,8 +193,7 @@ fn drive_updates(protocol: &Protocol, t_last: f64) -> Vec<(f64, Action)> {
                 *sum *= (-(u - sums_time) / tau).exp();
             }
             sums_time = u;
-            while next_pulse < pulses.len()
-                && pulses[next_pulse].0 <= u + same_instant_tolerance(u)
+            while next_pulse < pulses.len() && pulses[next_pulse].0 <= u + same_instant_tolerance(u)
             {
                 let (t, step, tau) = pulses[next_pulse];
                 let j = taus.iter().position(|&x| x == tau).expect("tau listed");

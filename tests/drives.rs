@@ -105,8 +105,16 @@ fn load_error(text: &str) -> String {
 /// parameter that an action also sets, samples that do not start at 0.
 #[test]
 fn bad_drives_are_located_errors() {
-    let e = load_error(&DRIVEN.replace("parameter = \"V\", step = \"20 mV\"", "parameter = \"Vm\", step = \"20 mV\""));
-    assert!(e.contains("bad.toml:") && e.contains("unknown parameter 'Vm'") && e.contains("did you mean 'V'"), "{e}");
+    let e = load_error(&DRIVEN.replace(
+        "parameter = \"V\", step = \"20 mV\"",
+        "parameter = \"Vm\", step = \"20 mV\"",
+    ));
+    assert!(
+        e.contains("bad.toml:")
+            && e.contains("unknown parameter 'Vm'")
+            && e.contains("did you mean 'V'"),
+        "{e}"
+    );
     let e = load_error(&DRIVEN.replace("step = \"20 mV\"", "step = \"20 s\""));
     assert!(e.contains("drive step for 'V'"), "{e}");
     let e = load_error(&DRIVEN.replace(

@@ -66,7 +66,10 @@ fn first_passage_time_has_the_exact_moments() {
     // Var(s²) ≈ (μ4 − σ⁴)/n; the sum of 10 similar exponentials is close to a gamma with
     // shape ≈ 10, whose excess kurtosis is 6/10, so μ4 − σ⁴ ≈ (2 + 0.6) σ⁴.
     let z_var = (s2 - var) / (2.6 * var * var / n).sqrt();
-    assert!(z_var.abs() < 4.0, "variance {s2} vs exact {var}: z = {z_var}");
+    assert!(
+        z_var.abs() < 4.0,
+        "variance {s2} vs exact {var}: z = {z_var}"
+    );
 }
 
 /// A level that is never reached gives NaN, and a passage already true when the window

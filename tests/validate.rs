@@ -30,12 +30,18 @@ fn quick_validation_passes_the_sign_level_targets() {
         String::from_utf8_lossy(&o.stderr)
     );
     for target in ["V1", "V2", "V9", "V14", "V15", "V4", "V5", "V10"] {
-        assert!(md.contains(&format!("| {target} |")), "{target} missing:\n{md}");
+        assert!(
+            md.contains(&format!("| {target} |")),
+            "{target} missing:\n{md}"
+        );
     }
     assert!(!md.contains("FAIL"), "{md}");
     // The Parquet report has the same rows, with a pass column.
     let file = std::fs::File::open(out.join("validation.parquet")).unwrap();
-    let mut reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let batch = reader.next().unwrap().unwrap();
     let rows = md.lines().filter(|l| l.starts_with("| V")).count();
     assert_eq!(batch.num_rows(), rows);

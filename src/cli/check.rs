@@ -159,7 +159,13 @@ pub fn describe(model: &Model) -> String {
             .iter()
             .map(|(n, a)| format!("{n} = {}", crate::model::overrides::amount_text(a)))
             .collect();
-        let _ = writeln!(w, "  {:<16} {}  [{}]", v.name, v.description, set.join(", "));
+        let _ = writeln!(
+            w,
+            "  {:<16} {}  [{}]",
+            v.name,
+            v.description,
+            set.join(", ")
+        );
     }
     s
 }

@@ -167,7 +167,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             names.dedup();
             names.join("+")
         },
-        tau_leap: prepared.first().and_then(|p| p.simulator.tau_leap_settings()),
+        tau_leap: prepared
+            .first()
+            .and_then(|p| p.simulator.tau_leap_settings()),
         seed: args.seed,
         runs: args.runs,
         record_every: args.record_every,

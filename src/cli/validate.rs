@@ -12,7 +12,9 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     if args.runs == Some(0) || args.runs == Some(1) {
-        return Err(CliError::Usage("--runs must be at least 2 (confidence intervals)".into()));
+        return Err(CliError::Usage(
+            "--runs must be at least 2 (confidence intervals)".into(),
+        ));
     }
     let report_md = args.out.join("validation.md");
     if report_md.exists() && !args.force {

@@ -100,7 +100,10 @@ struct Loader<'a> {
 }
 
 /// Suggests the closest candidate to a misspelt name.
-pub(crate) fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
+pub(crate) fn did_you_mean<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> String {
     let best = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -1225,9 +1228,19 @@ impl<'a> Loader<'a> {
             protocol,
             &format!("drive step for '{pname}'"),
         );
-        let tau = self.time(&d.tau, "protocol", protocol, &format!("drive tau for '{pname}'"));
+        let tau = self.time(
+            &d.tau,
+            "protocol",
+            protocol,
+            &format!("drive tau for '{pname}'"),
+        );
         if tau == Some(0.0) {
-            self.error(d.tau.span(), "protocol", protocol, format!("drive tau for '{pname}' must be positive"));
+            self.error(
+                d.tau.span(),
+                "protocol",
+                protocol,
+                format!("drive tau for '{pname}' must be positive"),
+            );
         }
         match (step, tau) {
             (Some(step), Some(tau)) if tau > 0.0 => Some(Drive {
@@ -1277,7 +1290,12 @@ impl<'a> Loader<'a> {
             .collect();
         if driven.is_empty() {
             if let Some(list) = &p.drive_samples {
-                self.warn(list.span(), "protocol", p.name.get_ref(), "drive_samples given but no train drives a parameter".into());
+                self.warn(
+                    list.span(),
+                    "protocol",
+                    p.name.get_ref(),
+                    "drive_samples given but no train drives a parameter".into(),
+                );
             }
             return;
         }
@@ -1286,7 +1304,9 @@ impl<'a> Loader<'a> {
             .flat_map(|t| t.on.iter().chain(&t.off))
             .chain(events.iter().flat_map(|e| &e.actions));
         for a in actions {
-            if let Action::SetParameter { parameter, .. } | Action::ScaleParameter { parameter, .. } = a {
+            if let Action::SetParameter { parameter, .. }
+            | Action::ScaleParameter { parameter, .. } = a
+            {
                 if driven.contains(parameter) {
                     let span = p.name.span();
                     self.error(span, "protocol", p.name.get_ref(), format!("parameter '{}' is driven by a train and also set or scaled by an action; use another parameter", ctx.parameters[*parameter].name));
@@ -1638,12 +1658,21 @@ impl<'a> Loader<'a> {
                         continue;
                     };
                     if !below.get_ref().is_finite() || *below.get_ref() <= -100.0 {
-                        self.error(below.span(), "outcome", name, format!("`below` must be a % change above -100, found {}", below.get_ref()));
+                        self.error(
+                            below.span(),
+                            "outcome",
+                            name,
+                            format!(
+                                "`below` must be a % change above -100, found {}",
+                                below.get_ref()
+                            ),
+                        );
                         continue;
                     }
-                    let (Some(baseline), Some(window)) =
-                        (self.window(b, name, "baseline"), self.window(w, name, "window"))
-                    else {
+                    let (Some(baseline), Some(window)) = (
+                        self.window(b, name, "baseline"),
+                        self.window(w, name, "window"),
+                    ) else {
                         continue;
                     };
                     OutcomeKind::FirstPassage {

@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use super::layout::{RunSpec, ShardRecord};
 use crate::model::overrides::AppliedAssignment;
 use crate::model::Model;
-use crate::sweep::Axis;
 use crate::simulator::TauLeapSettings;
+use crate::sweep::Axis;
 
 /// What a run was and what it did.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -154,8 +154,8 @@ pub fn simulate(
     seed: u64,
     threads: usize,
 ) -> Result<ConditionResult, RunError> {
-    let assignments = overrides::variant_assignments(base, &condition.variants)
-        .map_err(RunError::Settings)?;
+    let assignments =
+        overrides::variant_assignments(base, &condition.variants).map_err(RunError::Settings)?;
     let (mut model, _) = overrides::apply(base, &assignments).map_err(RunError::Settings)?;
     model.record = condition
         .record

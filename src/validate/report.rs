@@ -44,7 +44,13 @@ pub struct Row {
 
 impl Row {
     /// A row with no numbers (a summary check or a target not evaluated).
-    pub fn verdict(target: &str, check: &str, expected: &str, got: String, pass: Option<bool>) -> Row {
+    pub fn verdict(
+        target: &str,
+        check: &str,
+        expected: &str,
+        got: String,
+        pass: Option<bool>,
+    ) -> Row {
         Row {
             target: target.into(),
             check: check.into(),
@@ -86,7 +92,11 @@ impl Report {
     /// The report as Markdown.
     pub fn markdown(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "# spinesim validation report{}\n", if self.quick { " (quick)" } else { "" });
+        let _ = writeln!(
+            s,
+            "# spinesim validation report{}\n",
+            if self.quick { " (quick)" } else { "" }
+        );
         let _ = writeln!(s, "Command: `{}`  ", self.command);
         let _ = writeln!(
             s,
@@ -96,12 +106,18 @@ impl Report {
             self.ensembles.iter().map(|e| e.1).sum::<u64>(),
             self.ensembles.iter().map(|e| e.2 as f64).sum::<f64>()
         );
-        let (pass, fail, info) = self.rows.iter().fold((0, 0, 0), |(p, f, i), r| match r.pass {
-            Some(true) => (p + 1, f, i),
-            Some(false) => (p, f + 1, i),
-            None => (p, f, i + 1),
-        });
-        let _ = writeln!(s, "Checks: {pass} pass, {fail} fail, {info} information or not evaluated.\n");
+        let (pass, fail, info) = self
+            .rows
+            .iter()
+            .fold((0, 0, 0), |(p, f, i), r| match r.pass {
+                Some(true) => (p + 1, f, i),
+                Some(false) => (p, f + 1, i),
+                None => (p, f, i + 1),
+            });
+        let _ = writeln!(
+            s,
+            "Checks: {pass} pass, {fail} fail, {info} information or not evaluated.\n"
+        );
         let _ = writeln!(
             s,
             "Means are ensemble means with Student t 95 % CIs; P(LTD), P(LTP) are fractions of \
@@ -112,7 +128,13 @@ impl Report {
         let _ = writeln!(s, "| target | check | condition | expected | n | mean [95 % CI] | P(LTD) | P(LTP) | got | pass |");
         let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
         for r in &self.rows {
-            let num = |x: f64| if x.is_nan() { String::new() } else { format!("{x:.3}") };
+            let num = |x: f64| {
+                if x.is_nan() {
+                    String::new()
+                } else {
+                    format!("{x:.3}")
+                }
+            };
             let mean = if r.mean.is_nan() {
                 String::new()
             } else {
@@ -130,7 +152,11 @@ impl Report {
                 r.check,
                 r.condition,
                 r.expected,
-                if r.n == 0 { String::new() } else { r.n.to_string() },
+                if r.n == 0 {
+                    String::new()
+                } else {
+                    r.n.to_string()
+                },
                 mean,
                 num(r.p_ltd),
                 num(r.p_ltp),
@@ -138,7 +164,10 @@ impl Report {
                 pass
             );
         }
-        let _ = writeln!(s, "\n## Ensembles\n\n| condition | trajectories | reaction events |\n|---|---|---|");
+        let _ = writeln!(
+            s,
+            "\n## Ensembles\n\n| condition | trajectories | reaction events |\n|---|---|---|"
+        );
         for (c, n, e) in &self.ensembles {
             let _ = writeln!(s, "| {c} | {n} | {e:.3e} |", e = *e as f64);
         }
@@ -169,22 +198,39 @@ impl Report {
             ("check", strings(|r| &r.check)),
             ("condition", strings(|r| &r.condition)),
             ("expected", strings(|r| &r.expected)),
-            ("n", Arc::new(UInt64Array::from_iter_values(self.rows.iter().map(|r| r.n)))),
+            (
+                "n",
+                Arc::new(UInt64Array::from_iter_values(self.rows.iter().map(|r| r.n))),
+            ),
             ("mean", floats(|r| r.mean)),
             ("ci_low", floats(|r| r.ci_low)),
             ("ci_high", floats(|r| r.ci_high)),
             ("p_ltd", floats(|r| r.p_ltd)),
             ("p_ltp", floats(|r| r.p_ltp)),
             ("got", strings(|r| &r.got)),
-            ("pass", Arc::new(BooleanArray::from(self.rows.iter().map(|r| r.pass).collect::<Vec<_>>()))),
+            (
+                "pass",
+                Arc::new(BooleanArray::from(
+                    self.rows.iter().map(|r| r.pass).collect::<Vec<_>>(),
+                )),
+            ),
         ];
         let schema = Arc::new(Schema::new(
             columns
                 .iter()
-                .map(|(n, a)| Field::new(*n, a.data_type().clone(), *n == "pass" || a.data_type() == &DataType::Float64))
+                .map(|(n, a)| {
+                    Field::new(
+                        *n,
+                        a.data_type().clone(),
+                        *n == "pass" || a.data_type() == &DataType::Float64,
+                    )
+                })
                 .collect::<Vec<_>>(),
         ));
-        let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect())?;
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            columns.into_iter().map(|(_, a)| a).collect(),
+        )?;
         let props = writer_properties(&[
             ("spinesim.version".into(), env!("CARGO_PKG_VERSION").into()),
             ("spinesim.command".into(), self.command.clone()),

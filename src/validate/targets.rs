@@ -16,7 +16,14 @@ const QUICK_TAIL: f64 = 300.0;
 /// Recording interval of the stimulation ensembles (s).
 const RECORD_EVERY: f64 = 10.0;
 /// Series every stimulation ensemble records.
-const SERIES: [&str; 6] = ["W", "Ca", "S845P_syn", "S831P_syn", "AMPAR_surface", "AMPAR_internal"];
+const SERIES: [&str; 6] = [
+    "W",
+    "Ca",
+    "S845P_syn",
+    "S831P_syn",
+    "AMPAR_surface",
+    "AMPAR_internal",
+];
 
 /// Simulates conditions on demand, each once.
 pub struct Runner<'m> {
@@ -52,7 +59,9 @@ impl<'m> Runner<'m> {
     /// The end of the last pulse of a protocol of the model (s).
     fn train_end(&self, protocol: &str) -> Result<f64, RunError> {
         let p = self.model.protocol(protocol).ok_or_else(|| {
-            RunError::Settings(format!("model has no protocol '{protocol}', which validation needs"))
+            RunError::Settings(format!(
+                "model has no protocol '{protocol}', which validation needs"
+            ))
         })?;
         let trains = p
             .trains
@@ -77,7 +86,12 @@ impl<'m> Runner<'m> {
             return Ok(&self.done[i].1);
         }
         let started = std::time::Instant::now();
-        let result = simulate(self.model, &condition, self.settings.seed, self.settings.threads)?;
+        let result = simulate(
+            self.model,
+            &condition,
+            self.settings.seed,
+            self.settings.threads,
+        )?;
         if self.settings.verbose {
             eprintln!(
                 "spinesim validate: {key}: {} trajectories, {:.3e} events, {:.0} s",
@@ -91,7 +105,11 @@ impl<'m> Runner<'m> {
     }
 
     /// A stimulation protocol of the model under `variants`.
-    fn protocol(&mut self, protocol: &str, variants: &[&str]) -> Result<&ConditionResult, RunError> {
+    fn protocol(
+        &mut self,
+        protocol: &str,
+        variants: &[&str],
+    ) -> Result<&ConditionResult, RunError> {
         let t_end = self.t_end(protocol)?;
         let runs = self.stimulation_runs();
         self.run(Condition {
@@ -153,7 +171,8 @@ fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
     let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
     let se = (va + vb).sqrt();
     let df = (va + vb).powi(2)
-        / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0)).max(f64::MIN_POSITIVE);
+        / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0))
+            .max(f64::MIN_POSITIVE);
     let d = ma - mb;
     if se == 0.0 || !df.is_finite() {
         return (d, d, d);
@@ -262,11 +281,14 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         let row = effect_row(
             "V1",
             &format!("{f} Hz x 900"),
-            match f {
-                x if x <= 3.0 => "LTD (1 Hz: -20 to -30 %)",
-                x if x == 10.0 => "|change| < 5 %",
-                x if x >= 50.0 => "LTP (50 Hz: +10 to +20 %)",
-                _ => "(between)",
+            if f <= 3.0 {
+                "LTD (1 Hz: -20 to -30 %)"
+            } else if f == 10.0 {
+                "|change| < 5 %"
+            } else if f >= 50.0 {
+                "LTP (50 Hz: +10 to +20 %)"
+            } else {
+                "(between)"
             },
             p,
             stim,
@@ -372,7 +394,11 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         rows.push(effect_row(
             "V2",
             &format!("APV at {f} Hz"),
-            if quick { "95 % CI contains 0 and |mean| < |control| / 3" } else { "|mean| < 3 %" },
+            if quick {
+                "95 % CI contains 0 and |mean| < |control| / 3"
+            } else {
+                "|mean| < 3 %"
+            },
             &format!("{p} + apv"),
             stim,
             sham.as_deref(),
@@ -453,7 +479,13 @@ fn full_only(
                 &format!("{p} + {drug}"),
                 stim,
                 sham.as_deref(),
-                |d, _, _| Some(if ltd { d > control.1 / 3.0 } else { d >= control.1 }),
+                |d, _, _| {
+                    Some(if ltd {
+                        d > control.1 / 3.0
+                    } else {
+                        d >= control.1
+                    })
+                },
             ));
         }
     }
@@ -501,24 +533,31 @@ fn full_only(
         let t_end = r.t_end(p)?;
         let sham = r.sham_change(&[], longest, t_end)?;
         let stim = r.protocol(p, &[])?;
-        let row = effect_row("V6", &format!("pairing at {v} mV"), "", p, stim, sham.as_deref(), |_, _, _| None);
+        let row = effect_row(
+            "V6",
+            &format!("pairing at {v} mV"),
+            "",
+            p,
+            stim,
+            sham.as_deref(),
+            |_, _, _| None,
+        );
         pairing.push((v, row.mean, row.ci_low, row.ci_high));
         rows.push(row);
     }
-    let moderate_ltd = pairing.iter().any(|&(v, _, _, hi)| (-50..=-40).contains(&v) && hi < 0.0);
+    let moderate_ltd = pairing
+        .iter()
+        .any(|&(v, _, _, hi)| (-50..=-40).contains(&v) && hi < 0.0);
     let strong_ltp = pairing.iter().any(|&(v, _, lo, _)| v >= -20 && lo > 0.0);
     rows.push(Row::verdict(
         "V6",
         "sign flips with voltage",
         "LTD at -50 or -40 mV and LTP at -20 or 0 mV (95 % CIs)",
-        format!(
-            "{}",
-            pairing
-                .iter()
-                .map(|(v, m, _, _)| format!("{v} mV: {m:+.1} %"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+        pairing
+            .iter()
+            .map(|(v, m, _, _)| format!("{v} mV: {m:+.1} %"))
+            .collect::<Vec<_>>()
+            .join("; "),
         Some(moderate_ltd && strong_ltp),
     ));
     // V8: chem-LTD internalisation.
@@ -563,7 +602,9 @@ fn full_only(
             "V8",
             "chem-LTD half-time",
             "3-8 min",
-            half.map_or("not reached".into(), |h| format!("{h:.1} min (10 s resolution)")),
+            half.map_or("not reached".into(), |h| {
+                format!("{h:.1} min (10 s resolution)")
+            }),
             Some(half.is_some_and(|h| (3.0..=8.0).contains(&h))),
         ));
     }
@@ -578,7 +619,9 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             .species
             .iter()
             .position(|s| s.name == name)
-            .ok_or_else(|| RunError::Settings(format!("model has no species '{name}', which V14 needs")))
+            .ok_or_else(|| {
+                RunError::Settings(format!("model has no species '{name}', which V14 needs"))
+            })
     };
     let (dock, cleft, empty) = (find("Vdock")?, find("GluCleft")?, find("Vempty")?);
     let protocol = Protocol {
@@ -590,8 +633,16 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             period: 1.0,
             count: 1,
             width: Some(0.001),
-            on: vec![Action::Binomial { species: dock, p: 1.0, into: Some(cleft) }],
-            off: vec![Action::Binomial { species: cleft, p: 1.0, into: Some(empty) }],
+            on: vec![Action::Binomial {
+                species: dock,
+                p: 1.0,
+                into: Some(cleft),
+            }],
+            off: vec![Action::Binomial {
+                species: cleft,
+                p: 1.0,
+                into: Some(empty),
+            }],
             drives: r
                 .model
                 .protocol("freq_1hz")
@@ -614,7 +665,10 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         t_end: 0.6,
         record_every: 0.0005,
         record: vec!["NO".into()],
-        outcomes: vec![OutcomeChoice::PeakOfRun("NO".into()), OutcomeChoice::PeakOfRun("Ca".into())],
+        outcomes: vec![
+            OutcomeChoice::PeakOfRun("NO".into()),
+            OutcomeChoice::PeakOfRun("Ca".into()),
+        ],
         runs,
     })?;
     let peaks = result.outcome("NO_peak");
@@ -637,7 +691,11 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             p_ltp: f64::NAN,
             got: format!(
                 "{m:.2} open; mean peak free Ca {ca:.2} uM{}",
-                if quick { " (not a sign-level target: judged in the full run)" } else { "" }
+                if quick {
+                    " (not a sign-level target: judged in the full run)"
+                } else {
+                    ""
+                }
             ),
             pass: (!quick).then_some(hi < 1.0),
         },
@@ -669,7 +727,10 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         trains: Vec::new(),
         events: vec![Event {
             time: inject,
-            actions: vec![Action::AddSpecies { species: ca, count: 600 }],
+            actions: vec![Action::AddSpecies {
+                species: ca,
+                count: 600,
+            }],
         }],
         drive_samples: vec![0.0],
     };
@@ -695,21 +756,30 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     // Decay: log-linear fit of the excess from 2 ms after the injection while it is > 10 % of
     // its value there (the reference's rule).
     let start = inject + 0.002;
-    let k0 = times.iter().position(|&t| t >= start - 1e-12).expect("recorded");
+    let k0 = times
+        .iter()
+        .position(|&t| t >= start - 1e-12)
+        .expect("recorded");
     let excess0 = mean[k0] - rm;
     let points: Vec<(f64, f64)> = (k0..times.len())
         .take_while(|&k| mean[k] - rm > 0.1 * excess0)
         .map(|k| (times[k] - start, (mean[k] - rm).ln()))
         .collect();
     let n = points.len() as f64;
-    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1));
+    let (sx, sy) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p.0, b + p.1));
     let (mx, my) = (sx / n, sy / n);
     let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
         / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
     let tau_ms = -1000.0 / slope;
     // Numeric targets are judged in the full run; quick mode reports them.
     let judge = |ok: bool| (!quick).then_some(ok);
-    let note = if quick { " (judged in the full run)" } else { "" };
+    let note = if quick {
+        " (judged in the full run)"
+    } else {
+        ""
+    };
     Ok(vec![
         Row {
             target: "V15".into(),
