@@ -103,14 +103,19 @@ impl ConditionResult {
             .1
     }
 
-    /// Per trajectory, the mean of the recorded `name` over samples with time in `[a, b]`.
-    pub fn window_mean(&self, name: &str, a: f64, b: f64) -> Vec<f64> {
-        let rows = &self
+    /// The recorded `name`: one row of values per trajectory.
+    fn rows(&self, name: &str) -> &[Vec<f64>] {
+        &self
             .series
             .iter()
             .find(|(n, _)| n == name)
             .unwrap_or_else(|| panic!("validation series '{name}' was not recorded"))
-            .1;
+            .1
+    }
+
+    /// Per trajectory, the mean of the recorded `name` over samples with time in `[a, b]`.
+    pub fn window_mean(&self, name: &str, a: f64, b: f64) -> Vec<f64> {
+        let rows = self.rows(name);
         let idx: Vec<usize> = (0..self.times.len())
             .filter(|&k| self.times[k] >= a - 1e-9 && self.times[k] <= b + 1e-9)
             .collect();
@@ -122,12 +127,7 @@ impl ConditionResult {
 
     /// The ensemble mean of the recorded `name` at every recording time.
     pub fn mean_series(&self, name: &str) -> Vec<f64> {
-        let rows = &self
-            .series
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap_or_else(|| panic!("validation series '{name}' was not recorded"))
-            .1;
+        let rows = self.rows(name);
         (0..self.times.len())
             .map(|k| rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64)
             .collect()

@@ -624,6 +624,8 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             })
     };
     let (dock, cleft, empty) = (find("Vdock")?, find("GluCleft")?, find("Vempty")?);
+    // The population drive of one stimulus, as the stimulation protocols give it.
+    let stimulus = model.protocol("freq_1hz");
     let protocol = Protocol {
         name: "single_release".into(),
         description: "one certain release at 0.1 s from rest".into(),
@@ -643,17 +645,13 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
                 p: 1.0,
                 into: Some(empty),
             }],
-            drives: r
-                .model
-                .protocol("freq_1hz")
+            drives: stimulus
                 .and_then(|p| p.trains.first())
                 .map(|t| t.drives.clone())
                 .unwrap_or_default(),
         }],
         events: Vec::new(),
-        drive_samples: r
-            .model
-            .protocol("freq_1hz")
+        drive_samples: stimulus
             .map(|p| p.drive_samples.clone())
             .unwrap_or_else(|| vec![0.0]),
     };
