@@ -18,7 +18,7 @@
 //! | general | `c · Π nA (nA − 1) … (nA − ν + 1)` |
 //! | custom | the expression, and 0 when a reactant is missing |
 
-use crate::expr::{Compiled, Slot};
+use crate::expr::{Compiled, Expr, Slot};
 use crate::model::load::{derived_in_order, parameter_values};
 use crate::model::{Model, RateLaw};
 
@@ -170,6 +170,22 @@ impl Network {
             let reactants: Vec<(u32, u32)> =
                 r.reactants.iter().map(|&(s, n)| (s as u32, n)).collect();
             let mut read: Vec<u32> = reactants.iter().map(|&(s, _)| s).collect();
+            // A channel that changes nothing (only clamped species) cannot change the state:
+            // it gets propensity 0 instead of firing in vain (at a clamped 20 uM Ca, extrusion
+            // alone would fire millions of times per second).
+            let inert = r
+                .net_change()
+                .iter()
+                .all(|&(s, _)| model.species[s].constant);
+            if inert {
+                kernels.push(Kernel::Zero);
+                rates.push(Some((
+                    Compiled::new(&Expr::Num(0.0), &resolve).expect("a number compiles"),
+                    0.0,
+                )));
+                reads.push(Vec::new());
+                continue;
+            }
             match &r.law {
                 RateLaw::MassAction { rate, scale } => {
                     let kernel = match reactants.as_slice() {
@@ -221,6 +237,9 @@ impl Network {
         let mut change_delta = Vec::new();
         for r in &model.reactions {
             for (s, d) in r.net_change() {
+                if model.species[s].constant {
+                    continue; // a clamped species: reactions read it but do not change it
+                }
                 change_species.push(s as u32);
                 change_delta.push(d);
             }

@@ -200,6 +200,8 @@ pub struct OutcomeTracker<'p> {
     threshold: Vec<f64>,
     /// First passage: when it happened (NaN until then).
     passage: Vec<f64>,
+    /// First passage: since when the value has been at or below the level (NaN: it is above).
+    below_since: Vec<f64>,
     /// Cumulative integral at each window's start, then the window's integral.
     window_integral: Vec<[f64; 2]>,
     next_boundary: usize,
@@ -218,6 +220,7 @@ impl<'p> OutcomeTracker<'p> {
             extreme: vec![0.0; n],
             threshold: vec![f64::NAN; n],
             passage: vec![f64::NAN; n],
+            below_since: vec![f64::NAN; n],
             window_integral: vec![[0.0; 2]; n],
             next_boundary: 0,
         }
@@ -232,6 +235,7 @@ impl<'p> OutcomeTracker<'p> {
             self.active[i] = false;
             self.threshold[i] = f64::NAN;
             self.passage[i] = f64::NAN;
+            self.below_since[i] = f64::NAN;
             self.window_integral[i] = [0.0; 2];
         }
         self.next_boundary = 0;
@@ -259,11 +263,30 @@ impl<'p> OutcomeTracker<'p> {
         }
     }
 
-    /// Records the first passage of outcome `i` at `t` if its value is at or below its level.
+    /// Called at `t` when outcome `i`'s value may have changed (it was `value` since the last
+    /// call): records the first passage once the value has stayed at or below its level for the
+    /// hold time. The path is piecewise constant, so a stay that began at `s` and is still
+    /// unbroken at `t` covers `[s, t]`.
     #[inline]
     fn check_passage(&mut self, i: usize, t: f64) {
-        if self.value[i] <= self.threshold[i] && self.passage[i].is_nan() {
-            self.passage[i] = t;
+        if !self.passage[i].is_nan() {
+            return;
+        }
+        let OutcomeKind::FirstPassage { hold, .. } = self.plan.kinds[i] else {
+            return;
+        };
+        let since = self.below_since[i];
+        if !since.is_nan() && t - since >= hold {
+            self.passage[i] = since;
+        } else if self.value[i] <= self.threshold[i] {
+            if since.is_nan() {
+                self.below_since[i] = t;
+                if hold == 0.0 {
+                    self.passage[i] = t;
+                }
+            }
+        } else {
+            self.below_since[i] = f64::NAN;
         }
     }
 

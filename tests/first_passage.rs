@@ -81,3 +81,99 @@ fn first_passage_never_and_immediately() {
     let at_once = passage_times(&DEATH.replace("below = -10.0", "below = 0.0"), 2.0, 5);
     assert!(at_once.iter().all(|&t| t == 0.0), "{at_once:?}");
 }
+
+/// With a hold time, a pure death process (which never comes back up) gives the same passage
+/// time as without, as long as the run lasts `hold` beyond it, and NaN otherwise: checked
+/// trajectory by trajectory on the same seeds.
+#[test]
+fn first_passage_with_hold_on_a_one_way_path() {
+    let (t_end, hold) = (4.21, 3.0); // passages take about 0.21 s: about half are cut
+    let plain = passage_times(DEATH, t_end, 400);
+    let held = passage_times(
+        &DEATH.replace("below = -10.0", "below = -10.0\nhold = \"3 s\""),
+        t_end,
+        400,
+    );
+    let window_start = 1.0;
+    let mut cut = 0;
+    for (p, h) in plain.iter().zip(&held) {
+        if window_start + p + hold <= t_end {
+            assert_eq!(p, h);
+        } else {
+            assert!(
+                h.is_nan(),
+                "passage {p} s cannot be held {hold} s before {t_end} s"
+            );
+            cut += 1;
+        }
+    }
+    assert!(
+        cut > 0,
+        "the test should include stays cut by the end of the run"
+    );
+}
+
+/// A switch X = 1 ⇄ 0 (off at rate a, back on at rate b from t = 1 s) with level 0.5 and a hold
+/// h: the passage is the start of the first off period that lasts at least h. With
+/// p = exp(−b h), E[T] = (1/p)(1/a) + (1/p − 1) E[D | D < h], where
+/// E[D | D < h] = 1/b − h p / (1 − p). z-score of the sample mean.
+#[test]
+fn first_passage_with_hold_matches_the_exact_mean() {
+    let switch = r#"
+[model]
+name = "switch"
+[[compartments]]
+name = "c"
+volume = "1 fL"
+[[parameters]]
+name = "a"
+value = "0 /s"
+[[parameters]]
+name = "b"
+value = "0 /s"
+[[species]]
+name = "X"
+initial = 1
+[[species]]
+name = "Y"
+initial = 0
+[[reactions]]
+name = "off"
+equation = "X -> Y"
+rate = "a"
+[[reactions]]
+name = "on"
+equation = "Y -> X"
+rate = "b"
+[[protocols]]
+name = "start"
+[[protocols.events]]
+time = "1 s"
+actions = [ { set = "a", value = "1 /s" }, { set = "b", value = "1 /s" } ]
+[[outcomes]]
+name = "t_commit"
+kind = "first_passage"
+observable = "X"
+baseline = ["0 s", "1 s"]
+window = ["1 s", "end"]
+below = -50.0
+hold = "1 s"
+"#;
+    let (a, b, h) = (1.0f64, 1.0f64, 1.0f64);
+    let runs = 4000;
+    let times = passage_times(switch, 80.0, runs);
+    assert!(times.iter().all(|t| t.is_finite() && *t >= 0.0));
+    let p = (-b * h).exp();
+    let short_off = 1.0 / b - h * p / (1.0 - p);
+    let exact = 1.0 / (p * a) + (1.0 / p - 1.0) * short_off;
+    let n = runs as f64;
+    let m = times.iter().sum::<f64>() / n;
+    let s2 = times.iter().map(|t| (t - m).powi(2)).sum::<f64>() / (n - 1.0);
+    let z = (m - exact) / (s2 / n).sqrt();
+    assert!(z.abs() < 4.0, "mean {m} vs exact {exact}: z = {z}");
+    // Without the hold the first touch counts: the mean is 1/a.
+    let touch = passage_times(&switch.replace("hold = \"1 s\"\n", ""), 80.0, runs);
+    let mt = touch.iter().sum::<f64>() / n;
+    let zt = (mt - 1.0 / a) / (1.0 / a / n.sqrt());
+    assert!(zt.abs() < 4.0, "mean {mt} vs exact {}: z = {zt}", 1.0 / a);
+}

@@ -5,6 +5,7 @@ mod common;
 
 mod allocation;
 mod bench_models;
+mod clamp;
 mod cli;
 mod conversion;
 mod drives;

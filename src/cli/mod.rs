@@ -144,6 +144,11 @@ pub struct RunArgs {
     /// Repeatable; applied after the variants.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Hold a species at a fixed amount for the whole run (`Ca=1 uM`): reactions read it but do
+    /// not change it, as in a Ca clamp. Repeatable; applied after `--set` (a `--sweep` of the same
+    /// species varies the clamped level).
+    #[arg(long = "clamp", value_name = "NAME=VALUE")]
+    pub clamp: Vec<String>,
     /// Apply a variant of the model (`[variants.NAME]`). Repeatable, applied in order.
     #[arg(long = "variant", value_name = "NAME")]
     pub variant: Vec<String>,

@@ -97,11 +97,15 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         return Err(CliError::Usage("--runs-per-part must be at least 1".into()));
     }
 
-    // Assignments common to every point: --variant (in order), then --set.
+    // Assignments common to every point: --variant (in order), then --set, then --clamp.
+    let clamps = args.clamp.iter().map(|s| {
+        overrides::parse_assignment(s, "--clamp").map(|a| Assignment { clamp: true, ..a })
+    });
     let set: Vec<Assignment> = args
         .set
         .iter()
         .map(|s| overrides::parse_assignment(s, "--set"))
+        .chain(clamps)
         .collect::<Result<_, _>>()
         .map_err(CliError::Usage)?;
     let mut axes = match &args.sweep_file {
@@ -374,6 +378,7 @@ fn prepare_point(
                 name: a.name.clone(),
                 value: overrides::amount_from_text(value),
                 origin: format!("--sweep {}", a.name),
+                clamp: false,
             }),
         }
     }

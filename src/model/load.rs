@@ -382,7 +382,7 @@ impl<'a> Loader<'a> {
             }
         }
         for (i, s) in species.iter().enumerate() {
-            if !touched[i] {
+            if !touched[i] && !s.constant {
                 let span = names.get(&s.name).map(|(_, sp)| sp.clone()).unwrap_or(0..0);
                 self.warn(
                     span,
@@ -684,6 +684,7 @@ impl<'a> Loader<'a> {
                 name: name.clone(),
                 compartment,
                 initial,
+                constant: s.constant,
             });
         }
         out
@@ -1669,6 +1670,22 @@ impl<'a> Loader<'a> {
                         );
                         continue;
                     }
+                    let hold = match &o.hold {
+                        Some(h) => match self.quantity(h, Dim::TIME, "outcome", name, "hold") {
+                            Some(v) if v >= 0.0 && v.is_finite() => v,
+                            Some(v) => {
+                                self.error(
+                                    h.span(),
+                                    "outcome",
+                                    name,
+                                    format!("`hold` must be a duration >= 0, found {v} s"),
+                                );
+                                continue;
+                            }
+                            None => continue,
+                        },
+                        None => 0.0,
+                    };
                     let (Some(baseline), Some(window)) = (
                         self.window(b, name, "baseline"),
                         self.window(w, name, "window"),
@@ -1679,6 +1696,7 @@ impl<'a> Loader<'a> {
                         baseline,
                         window,
                         below: *below.get_ref(),
+                        hold,
                     }
                 }
                 "peak" => OutcomeKind::Peak(match window(self) {
@@ -1729,6 +1747,7 @@ impl<'a> Loader<'a> {
                     "ltd_below/ltp_above",
                 ),
                 (!passage && o.below.is_some(), "below"),
+                (!passage && o.hold.is_some(), "hold"),
             ];
             if let Some((_, field)) = extras.iter().find(|(bad, _)| *bad) {
                 self.error(

@@ -108,6 +108,8 @@ pub struct Species {
     pub compartment: usize,
     /// Initial count (molecules).
     pub initial: i64,
+    /// Held constant: reactions read it but do not change it (protocol actions still may).
+    pub constant: bool,
 }
 
 /// One reaction channel.
@@ -397,6 +399,9 @@ pub enum OutcomeKind {
         window: Window,
         /// % change vs the baseline mean.
         below: f64,
+        /// Seconds the quantity must stay at or below the level; the passage time is when
+        /// that stay began (0: the first touch).
+        hold: f64,
     },
     /// Maximum over the window.
     Peak(Window),

@@ -27,6 +27,8 @@ pub struct Assignment {
     pub value: Amount,
     /// Where it comes from, for messages and `run.json` (`--set`, `variant 'fk506'`, `sweep`).
     pub origin: String,
+    /// Also hold the species at this amount (`--clamp`): reactions read it but do not change it.
+    pub clamp: bool,
 }
 
 /// What an assignment changes.
@@ -94,6 +96,7 @@ pub fn parse_assignment(text: &str, origin: &str) -> Result<Assignment, String> 
         name: name.to_string(),
         value: amount_from_text(value),
         origin: origin.to_string(),
+        clamp: false,
     })
 }
 
@@ -222,6 +225,7 @@ pub fn variant_assignments(model: &Model, names: &[String]) -> Result<Vec<Assign
                 name: target.clone(),
                 value: value.clone(),
                 origin: format!("variant '{name}'"),
+                clamp: false,
             });
         }
     }
@@ -249,8 +253,13 @@ pub fn apply(
             &a.name,
             &a.value,
         ) {
+            Ok((target, _, _)) if a.clamp && !matches!(target, Target::Species(_)) => problems
+                .push(format!(
+                    "{}: '{}' is not a species; only species can be clamped",
+                    a.origin, a.name
+                )),
             Ok((target, canonical, unit)) => {
-                targets.push((target, a.value.clone()));
+                targets.push((target, a.value.clone(), a.clamp));
                 applied.push(AppliedAssignment {
                     name: a.name.clone(),
                     value: amount_text(&a.value),
@@ -266,7 +275,7 @@ pub fn apply(
         return Err(problems.join("\n"));
     }
     let edit = |spec: &mut ModelSpec| {
-        for (target, value) in &targets {
+        for (target, value, clamp) in &targets {
             match *target {
                 Target::Parameter(i) => {
                     let p = &mut spec.parameters[i];
@@ -276,6 +285,7 @@ pub fn apply(
                 Target::Species(i) => {
                     let s = &mut spec.species[i];
                     s.initial = Spanned::new(s.initial.span(), value.clone());
+                    s.constant |= *clamp;
                 }
                 Target::Compartment(i) => {
                     let c = &mut spec.compartments[i];

@@ -133,6 +133,9 @@ pub struct SpeciesSpec {
     /// The compartment (optional with one compartment).
     #[serde(default)]
     pub compartment: Option<SpannedStr>,
+    /// Held at its initial amount: reactions read it but do not change it (a clamp).
+    #[serde(default)]
+    pub constant: bool,
     /// Provenance.
     #[serde(default)]
     pub source: Option<String>,
@@ -329,6 +332,10 @@ pub struct OutcomeSpec {
     /// happens.
     #[serde(default)]
     pub below: Option<Spanned<f64>>,
+    /// For first_passage: how long the quantity must stay at or below the level to count
+    /// (default 0: the first touch counts).
+    #[serde(default)]
+    pub hold: Option<Spanned<Amount>>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,

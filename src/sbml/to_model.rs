@@ -541,6 +541,7 @@ impl<'a> Builder<'a> {
                 name: s.id.clone(),
                 compartment,
                 initial: count,
+                constant: s.boundary || s.constant,
             });
         }
 

@@ -291,10 +291,11 @@ pub fn to_sbml(model: &Model, protocol: ProtocolChoice, lossy: bool) -> Result<E
     for s in &model.species {
         let _ = writeln!(
             w,
-            r#"      <species id="{}" compartment="{}" initialAmount="{}" substanceUnits="item" hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/>"#,
+            r#"      <species id="{}" compartment="{}" initialAmount="{}" substanceUnits="item" hasOnlySubstanceUnits="true" boundaryCondition="{}" constant="false"/>"#,
             id(&s.name),
             id(&model.compartments[s.compartment].name),
-            s.initial
+            s.initial,
+            s.constant
         );
     }
     let _ = writeln!(w, "    </listOfSpecies>");

@@ -3,8 +3,8 @@
 
 use crate::ensemble::{run_ensemble, EnsembleConfig};
 use crate::error::RunError;
-use crate::model::overrides;
-use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, Window};
+use crate::model::overrides::{self, Assignment};
+use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, TimePoint, Window};
 use crate::network::Network;
 use crate::outcome::{Class, OutcomeValue};
 use crate::simulator::Direct;
@@ -17,6 +17,8 @@ pub struct Condition {
     pub protocol: ProtocolChoice,
     /// Variants applied in order (empty: control).
     pub variants: Vec<String>,
+    /// Further changes after the variants (e.g. a Ca clamp).
+    pub assignments: Vec<Assignment>,
     /// Simulated time (s).
     pub t_end: f64,
     /// Recording interval (s).
@@ -47,6 +49,10 @@ pub enum OutcomeChoice {
     Named(String),
     /// The peak of a quantity over the whole run.
     PeakOfRun(String),
+    /// The exact time integral of a quantity over `[start, end]` s, named `NAME_integral`.
+    Integral(String, f64, f64),
+    /// The exact time average of a quantity over `[start, end]` s, named `NAME_mean`.
+    Mean(String, f64, f64),
 }
 
 impl Condition {
@@ -57,11 +63,19 @@ impl Condition {
             ProtocolChoice::Built(p) => p.name.clone(),
             ProtocolChoice::None => "rest".to_string(),
         };
-        if self.variants.is_empty() {
-            p
-        } else {
-            format!("{p} + {}", self.variants.join(" + "))
+        let mut label = p;
+        for v in &self.variants {
+            label = format!("{label} + {v}");
         }
+        for a in &self.assignments {
+            let verb = if a.clamp { "clamp" } else { "set" };
+            label = format!(
+                "{label}, {verb} {}={}",
+                a.name,
+                overrides::amount_text(&a.value)
+            );
+        }
+        label
     }
 }
 
@@ -147,6 +161,14 @@ fn quantity(model: &Model, name: &str) -> Result<Quantity, RunError> {
     )))
 }
 
+/// The window `[a, b]` in seconds from the start.
+fn absolute(a: f64, b: f64) -> Window {
+    Window {
+        start: TimePoint::Absolute(a),
+        end: TimePoint::Absolute(b),
+    }
+}
+
 /// Simulates one condition of `base` (variants applied to a copy).
 pub fn simulate(
     base: &Model,
@@ -154,8 +176,9 @@ pub fn simulate(
     seed: u64,
     threads: usize,
 ) -> Result<ConditionResult, RunError> {
-    let assignments =
+    let mut assignments =
         overrides::variant_assignments(base, &condition.variants).map_err(RunError::Settings)?;
+    assignments.extend(condition.assignments.iter().cloned());
     let (mut model, _) = overrides::apply(base, &assignments).map_err(RunError::Settings)?;
     model.record = condition
         .record
@@ -180,6 +203,16 @@ pub fn simulate(
                 name: format!("{q}_peak"),
                 quantity: quantity(&model, q)?,
                 kind: OutcomeKind::Peak(Window::WHOLE_RUN),
+            },
+            OutcomeChoice::Integral(q, a, b) => Outcome {
+                name: format!("{q}_integral"),
+                quantity: quantity(&model, q)?,
+                kind: OutcomeKind::Integral(absolute(*a, *b)),
+            },
+            OutcomeChoice::Mean(q, a, b) => Outcome {
+                name: format!("{q}_mean"),
+                quantity: quantity(&model, q)?,
+                kind: OutcomeKind::Mean(absolute(*a, *b)),
             },
         });
     }

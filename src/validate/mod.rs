@@ -9,6 +9,7 @@
 //! change under APV, S845 dephosphorylation after LFS); it reports V14 and V15 without judging
 //! them.
 
+mod decoding;
 pub mod ensemble;
 pub mod report;
 mod targets;

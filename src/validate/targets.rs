@@ -3,7 +3,7 @@
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::ensemble::{simulate, Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
-use super::{Row, Settings};
+use super::{decoding, Row, Settings};
 use crate::error::RunError;
 use crate::model::{Action, Event, Model, Protocol, Train};
 use crate::outcome::Class;
@@ -16,8 +16,9 @@ const QUICK_TAIL: f64 = 300.0;
 /// Recording interval of the stimulation ensembles (s).
 const RECORD_EVERY: f64 = 10.0;
 /// Series every stimulation ensemble records.
-const SERIES: [&str; 6] = [
+const SERIES: [&str; 7] = [
     "W",
+    "volume_rel",
     "Ca",
     "S845P_syn",
     "S831P_syn",
@@ -27,8 +28,10 @@ const SERIES: [&str; 6] = [
 
 /// Simulates conditions on demand, each once.
 pub struct Runner<'m> {
-    model: &'m Model,
-    settings: &'m Settings,
+    /// The model every condition is a variation of.
+    pub(super) model: &'m Model,
+    /// How to run.
+    pub(super) settings: &'m Settings,
     done: Vec<(String, ConditionResult)>,
 }
 
@@ -80,7 +83,8 @@ impl<'m> Runner<'m> {
         Ok(p.t_end.unwrap_or(self.train_end(protocol)? + 3600.0))
     }
 
-    fn run(&mut self, condition: Condition) -> Result<&ConditionResult, RunError> {
+    /// Simulates `condition` (once: a repeated condition returns the first result).
+    pub(super) fn run(&mut self, condition: Condition) -> Result<&ConditionResult, RunError> {
         let key = format!("{} ({} s)", condition.label(), condition.t_end);
         if let Some(i) = self.done.iter().position(|(k, _)| *k == key) {
             return Ok(&self.done[i].1);
@@ -115,6 +119,7 @@ impl<'m> Runner<'m> {
         self.run(Condition {
             protocol: ProtocolChoice::Named(protocol.into()),
             variants: variants.iter().map(|v| v.to_string()).collect(),
+            assignments: Vec::new(),
             t_end,
             record_every: RECORD_EVERY,
             record: SERIES.iter().map(|s| s.to_string()).collect(),
@@ -147,6 +152,7 @@ impl<'m> Runner<'m> {
         self.run(Condition {
             protocol: ProtocolChoice::None,
             variants: variants.iter().map(|v| v.to_string()).collect(),
+            assignments: Vec::new(),
             t_end,
             record_every: RECORD_EVERY,
             record: SERIES.iter().map(|s| s.to_string()).collect(),
@@ -157,7 +163,7 @@ impl<'m> Runner<'m> {
 }
 
 /// Mean, sd of a sample.
-fn mean_sd(x: &[f64]) -> (f64, f64) {
+pub(super) fn mean_sd(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
     let v = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -438,19 +444,69 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         });
     }
 
+    // V10 (part): LFS shrinks the spine.
+    let shrink1 = {
+        let end = r.train_end("freq_1hz")?;
+        let row = volume_row(
+            "LFS shrinks the spine",
+            "volume in the last 5 min of the train below baseline (science.md: 20-40 % [E])",
+            "freq_1hz",
+            r.protocol("freq_1hz", &[])?,
+            end,
+            |_, _, hi| Some(hi < 0.0),
+        );
+        let m = row.mean;
+        rows.push(row);
+        m
+    };
+
     if !quick {
-        full_only(r, &mut rows, longest, ltd1, ltp100)?;
+        full_only(r, &mut rows, longest, ltd1, ltp100, shrink1)?;
     }
     rows.extend(single_release(r)?);
     rows.extend(calcium_decay(r)?);
-    for (target, why) in [
-        ("V4", "needs Ca-spike protocols with a fixed total Ca influx (Li 2012); not built yet"),
-        ("V5", "needs a Ca clamp (a constant-Ca species); the mean-field reference gives an EC50 ratio of 4.0 (science-modelB.md §1), not yet checked stochastically"),
-        ("V10", "needs the structural module (cofilin/actin, spine volume; science.md §5.F), not in this model"),
-    ] {
-        rows.push(Row::verdict(target, "not evaluated", "", why.into(), None));
-    }
+    rows.extend(decoding::frequency_decoding(r)?);
+    rows.extend(decoding::ca_clamp(r)?);
     Ok(rows)
+}
+
+/// A V10 row: per trajectory, the % change of the spine volume in the last 5 minutes of the
+/// train (ending at `end`) against the baseline window, with a t CI.
+fn volume_row(
+    check: &str,
+    expected: &str,
+    label: &str,
+    stim: &ConditionResult,
+    end: f64,
+    pass: impl Fn(f64, f64, f64) -> Option<bool>,
+) -> Row {
+    let base = stim.window_mean("volume_rel", 300.0, ONSET);
+    let late = stim.window_mean("volume_rel", end - 300.0, end);
+    let change: Vec<f64> = late
+        .iter()
+        .zip(&base)
+        .map(|(l, b)| 100.0 * (l / b - 1.0))
+        .collect();
+    let (m, sd) = mean_sd(&change);
+    let (lo, hi) = t_interval(m, sd, change.len() as u64, 0.95);
+    Row {
+        target: "V10".into(),
+        check: check.into(),
+        condition: label.into(),
+        expected: expected.into(),
+        n: stim.runs,
+        mean: m,
+        ci_low: lo,
+        ci_high: hi,
+        p_ltd: fraction_below(&change, -10.0),
+        p_ltp: 1.0 - fraction_below(&change, 10.0),
+        got: format!("{m:+.1} % volume (end of train vs baseline)"),
+        pass: pass(m, lo, hi),
+    }
+}
+
+fn fraction_below(x: &[f64], level: f64) -> f64 {
+    x.iter().filter(|v| **v <= level).count() as f64 / x.len() as f64
 }
 
 /// V3, the rest of V9, V6 and V8: the full validation only.
@@ -460,7 +516,43 @@ fn full_only(
     longest: f64,
     ltd1: (f64, f64, f64, f64),
     ltp100: (f64, f64, f64, f64),
+    shrink1: f64,
 ) -> Result<(), RunError> {
+    // V10: cofilin = 0 blocks the shrinkage but not the AMPAR loss; PP1 = 0 (okadaic acid)
+    // blocks the AMPAR loss (V3 above) but not the shrinkage.
+    {
+        let end = r.train_end("freq_1hz")?;
+        let t_end = r.t_end("freq_1hz")?;
+        let stim = r.protocol("freq_1hz", &["cofilin_ko"])?;
+        rows.push(volume_row(
+            "cofilin = 0 blocks the shrinkage",
+            "|volume change| < 1/3 of control",
+            "freq_1hz + cofilin_ko",
+            stim,
+            end,
+            |m, _, _| Some(m.abs() < shrink1.abs() / 3.0),
+        ));
+        let sham = r.sham_change(&["cofilin_ko"], longest, t_end)?;
+        let stim = r.protocol("freq_1hz", &["cofilin_ko"])?;
+        rows.push(effect_row(
+            "V10",
+            "cofilin = 0 keeps the AMPAR loss",
+            "LTD (95 % CI below 0)",
+            "freq_1hz + cofilin_ko",
+            stim,
+            sham.as_deref(),
+            |_, _, hi| Some(hi < 0.0),
+        ));
+        let stim = r.protocol("freq_1hz", &["okadaic_acid"])?;
+        rows.push(volume_row(
+            "PP1 = 0 keeps the shrinkage",
+            "volume change 95 % CI below 0",
+            "freq_1hz + okadaic_acid",
+            stim,
+            end,
+            |_, _, hi| Some(hi < 0.0),
+        ));
+    }
     // V3: FK506 and okadaic acid cut 1 Hz LTD to < 1/3 and do not reduce HFS LTP.
     for drug in ["fk506", "okadaic_acid"] {
         for (f, p, control) in [(1.0, "freq_1hz", ltd1), (100.0, "freq_100hz", ltp100)] {
@@ -660,6 +752,7 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let result = r.run(Condition {
         protocol: ProtocolChoice::Built(protocol),
         variants: Vec::new(),
+        assignments: Vec::new(),
         t_end: 0.6,
         record_every: 0.0005,
         record: vec!["NO".into()],
@@ -737,6 +830,7 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let result = r.run(Condition {
         protocol: ProtocolChoice::Built(protocol),
         variants: Vec::new(),
+        assignments: Vec::new(),
         t_end: 0.35,
         record_every: dt,
         record: vec!["Ca".into()],
