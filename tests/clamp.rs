@@ -54,7 +54,7 @@ fn clamp_s_at_50() -> spinesim::model::Model {
 #[test]
 fn a_clamped_species_feeds_reactions_without_changing() {
     let (k, g, t) = (0.5, 0.1, 30.0);
-    let mean = 50.0 * k / g * (1.0 - (-g * t as f64).exp());
+    let mean = 50.0 * k / g * (1.0 - (-g * t).exp());
     let setup = Setup::new(clamp_s_at_50(), None, t, 1.0);
     let (s_col, p_col) = (setup.column("S"), setup.column("P"));
     for method in [MethodRequest::Direct, MethodRequest::NextReaction] {

@@ -322,7 +322,7 @@ pub fn frequency_decoding(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let monotonic = ratios.windows(2).all(|w| w[1].1 > w[0].1);
     let crossover = ratios
         .windows(2)
-        .find(|w| w[0].3 < w[0].2 && w[1].3 >= w[1].2)
+        .find(|w| w[0].3 < w[0].2 && w[1].3 > w[1].2)
         .map(|w| {
             // Linear interpolation of CaMKII − CaN (normalised) in log frequency.
             let (d0, d1) = (w[0].3 - w[0].2, w[1].3 - w[1].2);
@@ -349,7 +349,10 @@ pub fn frequency_decoding(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         "V4",
         "crossover frequency",
         "information: where normalised CaMKII overtakes normalised CaN (expected a few to tens of Hz [E])",
-        crossover.map_or("no crossover in the range".into(), |f| format!("{f:.1} Hz")),
+        crossover.map_or(
+            "none inside the range: normalised CaMKII stays at or below normalised CaN".into(),
+            |f| format!("{f:.1} Hz"),
+        ),
         None,
     ));
     Ok(rows)

@@ -1,13 +1,14 @@
-//! `spinesim validate`: the validation targets of science.md §4 (V1, V2, V3, V6, V8, V9, V14,
-//! V15) run as ensembles of `models/spine_bidirectional.toml`, with a Markdown + Parquet report.
+//! `spinesim validate`: the validation targets of science.md §4 (V1, V2, V3, V4, V5, V6, V8, V9,
+//! V10, V14, V15) run as ensembles of `models/spine_bidirectional.toml`, with a Markdown +
+//! Parquet report.
 //!
 //! Every number is an ensemble statistic with its 95 % CI. Drug and mutant variants are applied
 //! from t = 0, so their effect is measured against a sham: the same variant without stimulation,
 //! over the same time ("vs sham", science-modelB.md §5). `--quick` runs small ensembles with a
 //! 5-minute tail, compares each trajectory with its own baseline window instead of a sham, and
 //! judges only the sign-level targets (LTD at 1 Hz, more potentiation at 100 Hz than at 1 Hz, no
-//! change under APV, S845 dephosphorylation after LFS); it reports V14 and V15 without judging
-//! them.
+//! change under APV, S845 dephosphorylation after LFS, spine shrinkage during LFS); it reports
+//! V4, V5, V14 and V15 without judging them.
 
 mod decoding;
 pub mod ensemble;

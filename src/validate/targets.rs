@@ -85,7 +85,11 @@ impl<'m> Runner<'m> {
 
     /// Simulates `condition` (once: a repeated condition returns the first result).
     pub(super) fn run(&mut self, condition: Condition) -> Result<&ConditionResult, RunError> {
-        let key = format!("{} ({} s)", condition.label(), condition.t_end);
+        let key = format!(
+            "{} ({} s)",
+            condition.label(),
+            (condition.t_end * 1000.0).round() / 1000.0
+        );
         if let Some(i) = self.done.iter().position(|(k, _)| *k == key) {
             return Ok(&self.done[i].1);
         }
@@ -518,6 +522,21 @@ fn full_only(
     ltp100: (f64, f64, f64, f64),
     shrink1: f64,
 ) -> Result<(), RunError> {
+    // V2: postsynaptic BAPTA blocks LTD (0.1 mM here, see the variant).
+    {
+        let t_end = r.t_end("freq_1hz")?;
+        let sham = r.sham_change(&["bapta"], longest, t_end)?;
+        let stim = r.protocol("freq_1hz", &["bapta"])?;
+        rows.push(effect_row(
+            "V2",
+            "BAPTA (0.1 mM) at 1 Hz",
+            "LTD < 1/3 of control",
+            "freq_1hz + bapta",
+            stim,
+            sham.as_deref(),
+            |d, _, _| Some(d > ltd1.1 / 3.0),
+        ));
+    }
     // V10: cofilin = 0 blocks the shrinkage but not the AMPAR loss; PP1 = 0 (okadaic acid)
     // blocks the AMPAR loss (V3 above) but not the shrinkage.
     {
