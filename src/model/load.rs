@@ -816,6 +816,27 @@ impl<'a> Loader<'a> {
                 products: reactants,
                 law: RateLaw::Custom(expr::Expr::Num(0.0)),
             };
+            let rate_compartment = match &r.compartment {
+                None => None,
+                Some(c) if r.propensity.is_some() => {
+                    self.error(c.span(), "reaction", name, "`compartment` says in which compartment's concentration units a mass-action `rate` is given; a custom `propensity` is in events/s and takes none".into());
+                    continue;
+                }
+                Some(c) => match compartments.iter().position(|k| &k.name == c.get_ref()) {
+                    Some(i) => Some(i),
+                    None => {
+                        let hint =
+                            did_you_mean(c.get_ref(), compartments.iter().map(|k| k.name.as_str()));
+                        self.error(
+                            c.span(),
+                            "reaction",
+                            name,
+                            format!("unknown compartment '{}'{hint}", c.get_ref()),
+                        );
+                        continue;
+                    }
+                },
+            };
             match (&r.rate, &r.reverse, &r.propensity, eq.reversible) {
                 (Some(rate), rev, None, reversible) => {
                     if reversible != rev.is_some() {
@@ -823,11 +844,11 @@ impl<'a> Loader<'a> {
                         self.error(r.name.span(), "reaction", name, msg.into());
                         continue;
                     }
-                    if let Some(law) = self.mass_action(&forward, rate, "rate", species, compartments, parameters, values, names) {
+                    if let Some(law) = self.mass_action(&forward, rate, "rate", rate_compartment, species, compartments, parameters, values, names) {
                         out.push(Reaction { law, ..forward });
                     }
                     if let Some(rev) = rev {
-                        if let Some(law) = self.mass_action(&backward, rev, "reverse", species, compartments, parameters, values, names) {
+                        if let Some(law) = self.mass_action(&backward, rev, "reverse", rate_compartment, species, compartments, parameters, values, names) {
                             out.push(Reaction { law, ..backward });
                         }
                     }
@@ -852,6 +873,7 @@ impl<'a> Loader<'a> {
         reaction: &Reaction,
         rate: &Spanned<Amount>,
         field: &str,
+        rate_compartment: Option<usize>,
         species: &[Species],
         compartments: &[Compartment],
         parameters: &[Parameter],
@@ -955,23 +977,45 @@ impl<'a> Loader<'a> {
                 return None;
             }
         }
-        // Mass action converts with the volume of the reactants' compartment (of the products for order 0).
+        // The rate is a concentration rate in compartment c: events/s = k · NAV_c · Π [X_i]^ν_i
+        // with [X_i] = n_i / NAV of X_i's own compartment (falling factorials for ν > 1). So
+        // scale = Π_k NAV_k^e_k with e_c = 1 − (order in c) and e_k = −(order in k) otherwise.
         let side = if reaction.reactants.is_empty() {
             &reaction.products
         } else {
             &reaction.reactants
         };
-        let mut comps: Vec<usize> = side.iter().map(|&(s, _)| species[s].compartment).collect();
-        comps.dedup();
-        if comps.len() > 1 {
-            self.error(rate.span(), "reaction", &name, "a mass-action reaction between species of different compartments is not supported; use a custom `propensity`".into());
-            return None;
+        let mut side_compartments: Vec<usize> =
+            side.iter().map(|&(s, _)| species[s].compartment).collect();
+        side_compartments.sort_unstable();
+        side_compartments.dedup();
+        let c = match (rate_compartment, side_compartments.as_slice()) {
+            (Some(c), _) => c,
+            (None, [c]) => *c,
+            (None, []) => 0,
+            (None, several) => {
+                let listed: Vec<&str> = several
+                    .iter()
+                    .map(|&k| compartments.get(k).map_or("?", |k| k.name.as_str()))
+                    .collect();
+                let which = if reaction.reactants.is_empty() { "products" } else { "reactants" };
+                self.error(rate.span(), "reaction", &name, format!("its {which} are in several compartments ({}); say in which compartment's concentration units the rate is given with `compartment = \"...\"` (see models/README.md, Several compartments)", listed.join(", ")));
+                return None;
+            }
+        };
+        let nav = |k: usize| compartments.get(k).map_or(1.0, |k| k.molecules_per_micromolar());
+        let mut exponents: Vec<(usize, i32)> = vec![(c, 1)];
+        for &(s, n) in &reaction.reactants {
+            let k = species[s].compartment;
+            match exponents.iter_mut().find(|(j, _)| *j == k) {
+                Some((_, e)) => *e -= n as i32,
+                None => exponents.push((k, -(n as i32))),
+            }
         }
-        let nav = comps
-            .first()
-            .and_then(|&c| compartments.get(c))
-            .map_or(1.0, |c| c.molecules_per_micromolar());
-        let scale = nav.powi(1 - order as i32);
+        let scale = exponents
+            .iter()
+            .map(|&(k, e)| nav(k).powi(e))
+            .product::<f64>();
         Some(RateLaw::MassAction { rate: e, scale })
     }
 

@@ -158,6 +158,10 @@ pub struct ReactionSpec {
     /// Custom propensity in events/s.
     #[serde(default)]
     pub propensity: Option<SpannedStr>,
+    /// The compartment in whose concentration units `rate` (and `reverse`) are given; default:
+    /// the compartment of the reactants (of the products for order 0) when it is unique.
+    #[serde(default)]
+    pub compartment: Option<SpannedStr>,
     /// Provenance.
     #[serde(default)]
     pub source: Option<String>,
