@@ -14,6 +14,7 @@ mod first_passage;
 mod malformed;
 mod methods_cli;
 mod parquet_roundtrip;
+mod release_std;
 mod reproducibility;
 mod sbml;
 mod statistical;
