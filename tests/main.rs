@@ -6,6 +6,7 @@ mod common;
 mod allocation;
 mod bench_models;
 mod cli;
+mod compartments;
 mod conversion;
 mod drives;
 mod dsmts;

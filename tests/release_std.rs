@@ -32,9 +32,7 @@ fn release_model() -> Model {
     let assignments = overrides::variant_assignments(&base, &["no_glutamate".into()]).unwrap();
     let (mut model, _) = overrides::apply(&base, &assignments).unwrap();
     let col = |n: &str| {
-        spinesim::model::Quantity::Species(
-            model.species.iter().position(|s| s.name == n).unwrap(),
-        )
+        spinesim::model::Quantity::Species(model.species.iter().position(|s| s.name == n).unwrap())
     };
     model.record = vec![col("Vdock"), col("Released")];
     model
@@ -81,7 +79,12 @@ fn docked_probability(spikes: usize, period: f64) -> Vec<f64> {
 /// at each spike.
 fn train_samples(f: f64, runs: u64, seed: u64) -> Vec<Vec<(u64, u64)>> {
     let period = 1.0 / f;
-    let s = setup(&format!("train_{f}hz"), period + LEAD, 31.0 * period, period);
+    let s = setup(
+        &format!("train_{f}hz"),
+        period + LEAD,
+        31.0 * period,
+        period,
+    );
     let (dock, rel) = (s.column("Vdock"), s.column("Released"));
     let mut out = Vec::new();
     s.run(seed, runs, |t| {
@@ -141,7 +144,13 @@ fn release_given_docked_is_binomial() {
 /// error in τ_rec (r* changes by ≈ 9 %, 0.0117) gives z ≈ 4.6 against 3.9.
 #[test]
 fn v17_release_follows_tsodyks_markram() {
-    let tm = [(1.0, 0.93), (5.0, 0.50), (10.0, 0.31), (50.0, 0.078), (100.0, 0.040)];
+    let tm = [
+        (1.0, 0.93),
+        (5.0, 0.50),
+        (10.0, 0.31),
+        (50.0, 0.078),
+        (100.0, 0.040),
+    ];
     let crit = z_critical(0.001 / 15.0);
     for (i, &(f, science)) in tm.iter().enumerate() {
         let samples = train_samples(f, 20000, 100 + i as u64);
@@ -149,7 +158,10 @@ fn v17_release_follows_tsodyks_markram() {
         let x = (-1.0 / (f * TAU_REC)).exp();
         let closed_form = (1.0 - x) / (1.0 - (1.0 - U) * x);
         // The table of science.md rounds the closed form to two digits.
-        assert!((closed_form / science - 1.0).abs() < 0.015, "{f} Hz: {closed_form}");
+        assert!(
+            (closed_form / science - 1.0).abs() < 0.015,
+            "{f} Hz: {closed_form}"
+        );
         for &k in &[1usize, 30] {
             let p = U * r[k - 1];
             let x: Vec<f64> = samples.iter().map(|s| s[k - 1].1 as f64).collect();
@@ -197,7 +209,10 @@ fn depression_recovers_within_seconds() {
         expected.push(r);
         t_prev = t;
     }
-    assert!((expected[2] - 1.0).abs() < 1e-3, "recovered by the last test");
+    assert!(
+        (expected[2] - 1.0).abs() < 1e-3,
+        "recovered by the last test"
+    );
     let rows: Vec<usize> = tests.iter().map(|&t| s.row_at(t)).collect();
     let mut released = vec![Vec::new(); tests.len()];
     s.run(7, 4000, |t| {
@@ -209,6 +224,9 @@ fn depression_recovers_within_seconds() {
     for ((x, r), t) in released.iter().zip(&expected).zip(tests) {
         let p = U * r;
         let z = z_mean(x, SITES * p, (SITES * p * (1.0 - p)).sqrt());
-        assert!(z.abs() < crit, "test spike at {t} s: z = {z:.2} (r = {r:.3})");
+        assert!(
+            z.abs() < crit,
+            "test spike at {t} s: z = {z:.2} (r = {r:.3})"
+        );
     }
 }

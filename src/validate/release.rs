@@ -70,7 +70,14 @@ pub fn short_term_depression(
         }
         // Spikes at (k + ½) Δ; the recording at k Δ follows spike k − 1.
         let shifted = shifted(protocol, period / 2.0 - train.start);
-        let result = run(&model, settings, shifted, (spikes + 1) as f64 * period, period, runs)?;
+        let result = run(
+            &model,
+            settings,
+            shifted,
+            (spikes + 1) as f64 * period,
+            period,
+            runs,
+        )?;
         ensembles.push((
             format!("{name} + no_glutamate (V17)"),
             result.runs,
