@@ -10,6 +10,7 @@ use std::path::Path;
 use serde_spanned::Spanned;
 
 use super::equation::{is_identifier, parse_equation};
+use super::include::Sources;
 use super::spec::{self, Amount, ModelSpec};
 use super::*;
 use crate::error::{Diagnostic, ModelError};
@@ -45,26 +46,13 @@ pub(crate) fn parse_model_edited(
     path: &Path,
     edit: impl FnOnce(&mut ModelSpec),
 ) -> Result<Model, ModelError> {
+    let (spec, sources) = super::include::resolve(text, path)?;
     let mut loader = Loader {
         path,
         text,
+        sources,
         errors: Vec::new(),
         warnings: Vec::new(),
-    };
-    let spec: ModelSpec = match toml::from_str(text) {
-        Ok(spec) => spec,
-        Err(e) => {
-            let line = e.span().map_or(0, |s| loader.line(s.start));
-            return Err(ModelError {
-                diagnostics: vec![Diagnostic {
-                    file: path.to_path_buf(),
-                    line,
-                    kind: "toml",
-                    item: String::new(),
-                    message: e.message().trim().to_string(),
-                }],
-            });
-        }
     };
     let mut spec = spec;
     edit(&mut spec);
@@ -95,6 +83,8 @@ enum Named {
 struct Loader<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The file and every file it includes; spans index into them.
+    sources: Sources,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
 }
@@ -124,18 +114,10 @@ fn amount_text(a: &Amount) -> String {
 }
 
 impl<'a> Loader<'a> {
-    fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
-    }
-
     fn error(&mut self, span: Range<usize>, kind: &'static str, item: &str, message: String) {
-        let line = self.line(span.start);
+        let (file, line) = self.sources.locate(span.start);
         self.errors.push(Diagnostic {
-            file: self.path.to_path_buf(),
+            file: file.to_path_buf(),
             line,
             kind,
             item: item.to_string(),
@@ -144,9 +126,9 @@ impl<'a> Loader<'a> {
     }
 
     fn warn(&mut self, span: Range<usize>, kind: &'static str, item: &str, message: String) {
-        let line = self.line(span.start);
+        let (file, line) = self.sources.locate(span.start);
         self.warnings.push(Diagnostic {
-            file: self.path.to_path_buf(),
+            file: file.to_path_buf(),
             line,
             kind,
             item: item.to_string(),
@@ -228,6 +210,7 @@ impl<'a> Loader<'a> {
     fn build(&mut self, spec: ModelSpec) -> Model {
         let ModelSpec {
             model: header,
+            include: _,
             compartments,
             parameters,
             species,
@@ -261,12 +244,12 @@ impl<'a> Loader<'a> {
                     "is reserved for an output column (run, time, seed, events); rename it".into(),
                 );
             } else if let Some((_, first)) = names.get(s) {
-                let first_line = loader.line(first.start);
+                let first_place = loader.sources.place(first.start, n.span().start);
                 loader.error(
                     n.span(),
                     kind,
                     s,
-                    format!("duplicate name (first declared on line {first_line})"),
+                    format!("duplicate name (first declared on {first_place})"),
                 );
             } else {
                 names.insert(s.clone(), (named, n.span()));
@@ -749,12 +732,12 @@ impl<'a> Loader<'a> {
         for r in specs {
             let name = r.name.get_ref();
             if let Some(first) = seen.insert(name, r.name.span().start) {
-                let first_line = self.line(first);
+                let first_place = self.sources.place(first, r.name.span().start);
                 self.error(
                     r.name.span(),
                     "reaction",
                     name,
-                    format!("duplicate name (first declared on line {first_line})"),
+                    format!("duplicate name (first declared on {first_place})"),
                 );
             } else if !is_identifier(name) {
                 self.error(

@@ -5,6 +5,7 @@
 //! compiles it into the dense arrays the simulator reads.
 
 pub mod equation;
+pub mod include;
 pub mod load;
 pub mod overrides;
 pub mod spec;
