@@ -12,6 +12,7 @@ mod drives;
 mod dsmts;
 mod ensembles;
 mod first_passage;
+mod include;
 mod malformed;
 mod methods_cli;
 mod parquet_roundtrip;
