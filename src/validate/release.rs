@@ -29,6 +29,9 @@ const STEADY_FROM: usize = 20;
 /// Allowed relative deviation from the TM ratio.
 const TOLERANCE: f64 = 0.10;
 
+/// An ensemble as the report lists it: (condition, trajectories, reaction events).
+type Ensemble = (String, u64, u64);
+
 /// The TM steady-state / first-spike ratio `(1 − x)/(1 − (1 − U) x)` at `f` Hz.
 pub fn tm_ratio(u: f64, tau_rec: f64, f: f64) -> f64 {
     let x = (-1.0 / (f * tau_rec)).exp();
@@ -36,9 +39,7 @@ pub fn tm_ratio(u: f64, tau_rec: f64, f: f64) -> f64 {
 }
 
 /// The V17 rows and the ensembles run: (condition, trajectories, events).
-pub fn short_term_depression(
-    settings: &Settings,
-) -> Result<(Vec<Row>, Vec<(String, u64, u64)>), RunError> {
+pub fn short_term_depression(settings: &Settings) -> Result<(Vec<Row>, Vec<Ensemble>), RunError> {
     let path = settings.models_dir.join("release_std.toml");
     let model = load_model(&path).map_err(|e| RunError::Settings(e.to_string()))?;
     let runs = if settings.quick { 1000 } else { 10000 };
@@ -224,11 +225,7 @@ fn ratio_row(f: u32, release: &[Vec<f64>], runs: u64) -> Row {
 /// STD vs LTD: after a train (`std_recovery`: 20 spikes at 10 Hz), the release at the test spikes
 /// that follow, relative to the first spike of the train; recovered means the last one within
 /// 10 % of it (TM for +0.5, +2, +6 s: 0.68, 0.96, 1.00).
-fn recovery(
-    model: &Model,
-    settings: &Settings,
-    runs: u64,
-) -> Result<(Row, (String, u64, u64)), RunError> {
+fn recovery(model: &Model, settings: &Settings, runs: u64) -> Result<(Row, Ensemble), RunError> {
     let protocol = model_protocol(model, "std_recovery")?;
     let record_every = 0.1;
     // Spikes at whole multiples of 0.1 s move to the middle of the recording intervals.
