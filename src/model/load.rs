@@ -981,12 +981,20 @@ impl<'a> Loader<'a> {
                     .iter()
                     .map(|&k| compartments.get(k).map_or("?", |k| k.name.as_str()))
                     .collect();
-                let which = if reaction.reactants.is_empty() { "products" } else { "reactants" };
+                let which = if reaction.reactants.is_empty() {
+                    "products"
+                } else {
+                    "reactants"
+                };
                 self.error(rate.span(), "reaction", &name, format!("its {which} are in several compartments ({}); say in which compartment's concentration units the rate is given with `compartment = \"...\"` (see models/README.md, Several compartments)", listed.join(", ")));
                 return None;
             }
         };
-        let nav = |k: usize| compartments.get(k).map_or(1.0, |k| k.molecules_per_micromolar());
+        let nav = |k: usize| {
+            compartments
+                .get(k)
+                .map_or(1.0, |k| k.molecules_per_micromolar())
+        };
         let mut exponents: Vec<(usize, i32)> = vec![(c, 1)];
         for &(s, n) in &reaction.reactants {
             let k = species[s].compartment;
