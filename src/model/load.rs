@@ -622,20 +622,9 @@ impl<'a> Loader<'a> {
         for s in specs {
             let name = s.name.get_ref();
             let compartment = match &s.compartment {
-                Some(c) => match compartments.iter().position(|k| &k.name == c.get_ref()) {
-                    Some(i) => i,
-                    None => {
-                        let hint =
-                            did_you_mean(c.get_ref(), compartments.iter().map(|k| k.name.as_str()));
-                        self.error(
-                            c.span(),
-                            "species",
-                            name,
-                            format!("unknown compartment '{}'{hint}", c.get_ref()),
-                        );
-                        0
-                    }
-                },
+                Some(c) => self
+                    .compartment_named(c, compartments, "species", name)
+                    .unwrap_or(0),
                 None if compartments.len() == 1 => 0,
                 None if compartments.is_empty() => {
                     self.error(
@@ -670,6 +659,27 @@ impl<'a> Loader<'a> {
             });
         }
         out
+    }
+
+    /// The index of the compartment `c` names, or an error (with a suggestion) and None.
+    fn compartment_named(
+        &mut self,
+        c: &spec::SpannedStr,
+        compartments: &[Compartment],
+        kind: &'static str,
+        item: &str,
+    ) -> Option<usize> {
+        let found = compartments.iter().position(|k| &k.name == c.get_ref());
+        if found.is_none() {
+            let hint = did_you_mean(c.get_ref(), compartments.iter().map(|k| k.name.as_str()));
+            self.error(
+                c.span(),
+                kind,
+                item,
+                format!("unknown compartment '{}'{hint}", c.get_ref()),
+            );
+        }
+        found
     }
 
     /// A molecule count given as an integer, a count quantity or a concentration.
@@ -805,19 +815,9 @@ impl<'a> Loader<'a> {
                     self.error(c.span(), "reaction", name, "`compartment` says in which compartment's concentration units a mass-action `rate` is given; a custom `propensity` is in events/s and takes none".into());
                     continue;
                 }
-                Some(c) => match compartments.iter().position(|k| &k.name == c.get_ref()) {
+                Some(c) => match self.compartment_named(c, compartments, "reaction", name) {
                     Some(i) => Some(i),
-                    None => {
-                        let hint =
-                            did_you_mean(c.get_ref(), compartments.iter().map(|k| k.name.as_str()));
-                        self.error(
-                            c.span(),
-                            "reaction",
-                            name,
-                            format!("unknown compartment '{}'{hint}", c.get_ref()),
-                        );
-                        continue;
-                    }
+                    None => continue,
                 },
             };
             match (&r.rate, &r.reverse, &r.propensity, eq.reversible) {
