@@ -441,6 +441,19 @@ fn include_errors_are_located() {
             assert!(err.contains(&e), "{what}: expected '{e}' in:\n{err}");
         }
     }
+    // An SBML file.
+    let dir = write(&[
+        (
+            "b.toml",
+            "[model]\nname = \"b\"\n[[include]]\nfile = \"m.xml\"\n",
+        ),
+        ("m.xml", "<?xml version=\"1.0\"?>\n<sbml></sbml>\n"),
+    ]);
+    let err = load_err(&dir.path().join("b.toml"));
+    assert!(
+        err.contains("b.toml:4: include 'm.xml'") && err.contains("is SBML"),
+        "{err}"
+    );
     // A cycle.
     let dir = write(&[(
         "a.toml",

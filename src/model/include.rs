@@ -168,6 +168,16 @@ fn parse_file(
                 continue;
             }
         };
+        if crate::sbml::is_sbml(&file, &text) {
+            errors.push(here(
+                sources,
+                format!(
+                    "{} is SBML; only model files in the TOML format can be included",
+                    file.display()
+                ),
+            ));
+            continue;
+        }
         let offset = sources.end();
         sources.0.push(Source {
             path: file.clone(),
