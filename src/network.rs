@@ -7,7 +7,8 @@
 //! # Propensities
 //!
 //! With `c` the stochastic constant (the macroscopic rate in µM and s times `NAV^(1 − order)`,
-//! `NAV` = molecules per µM in the reactants' compartment) and `n` counts:
+//! `NAV` = molecules per µM in the reactants' compartment; across compartments
+//! `NAV_c · Π NAV_i^(−ν_i)`, see [`crate::model::RateLaw`]) and `n` counts:
 //!
 //! | kernel | propensity |
 //! |---|---|

@@ -29,7 +29,7 @@ fn quick_validation_passes_the_sign_level_targets() {
         o.status.code(),
         String::from_utf8_lossy(&o.stderr)
     );
-    for target in ["V1", "V2", "V9", "V14", "V15", "V4", "V5", "V10"] {
+    for target in ["V1", "V2", "V9", "V14", "V15", "V4", "V5", "V10", "V17"] {
         assert!(
             md.contains(&format!("| {target} |")),
             "{target} missing:\n{md}"

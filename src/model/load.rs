@@ -10,6 +10,7 @@ use std::path::Path;
 use serde_spanned::Spanned;
 
 use super::equation::{is_identifier, parse_equation};
+use super::include::Sources;
 use super::spec::{self, Amount, ModelSpec};
 use super::*;
 use crate::error::{Diagnostic, ModelError};
@@ -45,26 +46,13 @@ pub(crate) fn parse_model_edited(
     path: &Path,
     edit: impl FnOnce(&mut ModelSpec),
 ) -> Result<Model, ModelError> {
+    let (spec, sources) = super::include::resolve(text, path)?;
     let mut loader = Loader {
         path,
         text,
+        sources,
         errors: Vec::new(),
         warnings: Vec::new(),
-    };
-    let spec: ModelSpec = match toml::from_str(text) {
-        Ok(spec) => spec,
-        Err(e) => {
-            let line = e.span().map_or(0, |s| loader.line(s.start));
-            return Err(ModelError {
-                diagnostics: vec![Diagnostic {
-                    file: path.to_path_buf(),
-                    line,
-                    kind: "toml",
-                    item: String::new(),
-                    message: e.message().trim().to_string(),
-                }],
-            });
-        }
     };
     let mut spec = spec;
     edit(&mut spec);
@@ -95,6 +83,8 @@ enum Named {
 struct Loader<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The file and every file it includes; spans index into them.
+    sources: Sources,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
 }
@@ -124,18 +114,10 @@ fn amount_text(a: &Amount) -> String {
 }
 
 impl<'a> Loader<'a> {
-    fn line(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count()
-            + 1
-    }
-
     fn error(&mut self, span: Range<usize>, kind: &'static str, item: &str, message: String) {
-        let line = self.line(span.start);
+        let (file, line) = self.sources.locate(span.start);
         self.errors.push(Diagnostic {
-            file: self.path.to_path_buf(),
+            file: file.to_path_buf(),
             line,
             kind,
             item: item.to_string(),
@@ -144,9 +126,9 @@ impl<'a> Loader<'a> {
     }
 
     fn warn(&mut self, span: Range<usize>, kind: &'static str, item: &str, message: String) {
-        let line = self.line(span.start);
+        let (file, line) = self.sources.locate(span.start);
         self.warnings.push(Diagnostic {
-            file: self.path.to_path_buf(),
+            file: file.to_path_buf(),
             line,
             kind,
             item: item.to_string(),
@@ -228,6 +210,7 @@ impl<'a> Loader<'a> {
     fn build(&mut self, spec: ModelSpec) -> Model {
         let ModelSpec {
             model: header,
+            include: _,
             compartments,
             parameters,
             species,
@@ -261,12 +244,12 @@ impl<'a> Loader<'a> {
                     "is reserved for an output column (run, time, seed, events); rename it".into(),
                 );
             } else if let Some((_, first)) = names.get(s) {
-                let first_line = loader.line(first.start);
+                let first_place = loader.sources.place(first.start, n.span().start);
                 loader.error(
                     n.span(),
                     kind,
                     s,
-                    format!("duplicate name (first declared on line {first_line})"),
+                    format!("duplicate name (first declared on {first_place})"),
                 );
             } else {
                 names.insert(s.clone(), (named, n.span()));
@@ -639,20 +622,9 @@ impl<'a> Loader<'a> {
         for s in specs {
             let name = s.name.get_ref();
             let compartment = match &s.compartment {
-                Some(c) => match compartments.iter().position(|k| &k.name == c.get_ref()) {
-                    Some(i) => i,
-                    None => {
-                        let hint =
-                            did_you_mean(c.get_ref(), compartments.iter().map(|k| k.name.as_str()));
-                        self.error(
-                            c.span(),
-                            "species",
-                            name,
-                            format!("unknown compartment '{}'{hint}", c.get_ref()),
-                        );
-                        0
-                    }
-                },
+                Some(c) => self
+                    .compartment_named(c, compartments, "species", name)
+                    .unwrap_or(0),
                 None if compartments.len() == 1 => 0,
                 None if compartments.is_empty() => {
                     self.error(
@@ -688,6 +660,27 @@ impl<'a> Loader<'a> {
             });
         }
         out
+    }
+
+    /// The index of the compartment `c` names, or an error (with a suggestion) and None.
+    fn compartment_named(
+        &mut self,
+        c: &spec::SpannedStr,
+        compartments: &[Compartment],
+        kind: &'static str,
+        item: &str,
+    ) -> Option<usize> {
+        let found = compartments.iter().position(|k| &k.name == c.get_ref());
+        if found.is_none() {
+            let hint = did_you_mean(c.get_ref(), compartments.iter().map(|k| k.name.as_str()));
+            self.error(
+                c.span(),
+                kind,
+                item,
+                format!("unknown compartment '{}'{hint}", c.get_ref()),
+            );
+        }
+        found
     }
 
     /// A molecule count given as an integer, a count quantity or a concentration.
@@ -750,12 +743,12 @@ impl<'a> Loader<'a> {
         for r in specs {
             let name = r.name.get_ref();
             if let Some(first) = seen.insert(name, r.name.span().start) {
-                let first_line = self.line(first);
+                let first_place = self.sources.place(first, r.name.span().start);
                 self.error(
                     r.name.span(),
                     "reaction",
                     name,
-                    format!("duplicate name (first declared on line {first_line})"),
+                    format!("duplicate name (first declared on {first_place})"),
                 );
             } else if !is_identifier(name) {
                 self.error(
@@ -817,6 +810,17 @@ impl<'a> Loader<'a> {
                 products: reactants,
                 law: RateLaw::Custom(expr::Expr::Num(0.0)),
             };
+            let rate_compartment = match &r.compartment {
+                None => None,
+                Some(c) if r.propensity.is_some() => {
+                    self.error(c.span(), "reaction", name, "`compartment` says in which compartment's concentration units a mass-action `rate` is given; a custom `propensity` is in events/s and takes none".into());
+                    continue;
+                }
+                Some(c) => match self.compartment_named(c, compartments, "reaction", name) {
+                    Some(i) => Some(i),
+                    None => continue,
+                },
+            };
             match (&r.rate, &r.reverse, &r.propensity, eq.reversible) {
                 (Some(rate), rev, None, reversible) => {
                     if reversible != rev.is_some() {
@@ -824,11 +828,11 @@ impl<'a> Loader<'a> {
                         self.error(r.name.span(), "reaction", name, msg.into());
                         continue;
                     }
-                    if let Some(law) = self.mass_action(&forward, rate, "rate", species, compartments, parameters, values, names) {
+                    if let Some(law) = self.mass_action(&forward, rate, "rate", rate_compartment, species, compartments, parameters, values, names) {
                         out.push(Reaction { law, ..forward });
                     }
                     if let Some(rev) = rev {
-                        if let Some(law) = self.mass_action(&backward, rev, "reverse", species, compartments, parameters, values, names) {
+                        if let Some(law) = self.mass_action(&backward, rev, "reverse", rate_compartment, species, compartments, parameters, values, names) {
                             out.push(Reaction { law, ..backward });
                         }
                     }
@@ -853,6 +857,7 @@ impl<'a> Loader<'a> {
         reaction: &Reaction,
         rate: &Spanned<Amount>,
         field: &str,
+        rate_compartment: Option<usize>,
         species: &[Species],
         compartments: &[Compartment],
         parameters: &[Parameter],
@@ -956,23 +961,53 @@ impl<'a> Loader<'a> {
                 return None;
             }
         }
-        // Mass action converts with the volume of the reactants' compartment (of the products for order 0).
+        // The rate is a concentration rate in compartment c: events/s = k · NAV_c · Π [X_i]^ν_i
+        // with [X_i] = n_i / NAV of X_i's own compartment (falling factorials for ν > 1). So
+        // scale = Π_k NAV_k^e_k with e_c = 1 − (order in c) and e_k = −(order in k) otherwise.
         let side = if reaction.reactants.is_empty() {
             &reaction.products
         } else {
             &reaction.reactants
         };
-        let mut comps: Vec<usize> = side.iter().map(|&(s, _)| species[s].compartment).collect();
-        comps.dedup();
-        if comps.len() > 1 {
-            self.error(rate.span(), "reaction", &name, "a mass-action reaction between species of different compartments is not supported; use a custom `propensity`".into());
-            return None;
+        let mut side_compartments: Vec<usize> =
+            side.iter().map(|&(s, _)| species[s].compartment).collect();
+        side_compartments.sort_unstable();
+        side_compartments.dedup();
+        let c = match (rate_compartment, side_compartments.as_slice()) {
+            (Some(c), _) => c,
+            (None, [c]) => *c,
+            (None, []) => 0,
+            (None, several) => {
+                let listed: Vec<&str> = several
+                    .iter()
+                    .map(|&k| compartments.get(k).map_or("?", |k| k.name.as_str()))
+                    .collect();
+                let which = if reaction.reactants.is_empty() {
+                    "products"
+                } else {
+                    "reactants"
+                };
+                self.error(rate.span(), "reaction", &name, format!("its {which} are in several compartments ({}); say in which compartment's concentration units the rate is given with `compartment = \"...\"` (see models/README.md, Several compartments)", listed.join(", ")));
+                return None;
+            }
+        };
+        let nav = |k: usize| {
+            compartments
+                .get(k)
+                .map_or(1.0, |k| k.molecules_per_micromolar())
+        };
+        let mut exponents: Vec<(usize, i32)> = vec![(c, 1)];
+        for &(s, n) in &reaction.reactants {
+            let k = species[s].compartment;
+            match exponents.iter_mut().find(|(j, _)| *j == k) {
+                Some((_, e)) => *e -= n as i32,
+                None => exponents.push((k, -(n as i32))),
+            }
         }
-        let nav = comps
-            .first()
-            .and_then(|&c| compartments.get(c))
-            .map_or(1.0, |c| c.molecules_per_micromolar());
-        let scale = nav.powi(1 - order as i32);
+        let scale = exponents
+            .iter()
+            .map(|&(k, e)| nav(k).powi(e))
+            .product::<f64>();
         Some(RateLaw::MassAction { rate: e, scale })
     }
 

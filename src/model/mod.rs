@@ -5,6 +5,7 @@
 //! compiles it into the dense arrays the simulator reads.
 
 pub mod equation;
+pub mod include;
 pub mod load;
 pub mod overrides;
 pub mod spec;
@@ -151,7 +152,9 @@ impl Reaction {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RateLaw {
     /// Mass action: stochastic constant `c = rate × scale`, where `rate` is an expression of
-    /// parameters in canonical units and `scale = NAV^(1 − order)`.
+    /// parameters in canonical units and `scale = NAV^(1 − order)` in one compartment; across
+    /// compartments `scale = NAV_c · Π_i NAV_i^(−ν_i)` with `c` the compartment whose
+    /// concentration units the rate is given in and `NAV_i` that of reactant i's compartment.
     MassAction {
         /// The macroscopic rate constant.
         rate: Expr,

@@ -29,6 +29,9 @@ pub enum Amount {
 pub struct ModelSpec {
     /// `[model]`: name, description, recorded quantities.
     pub model: ModelHeader,
+    /// `[[include]]`: other model files merged into this one (see [`super::include`]).
+    #[serde(default)]
+    pub include: Vec<IncludeSpec>,
     /// `[[compartments]]`.
     #[serde(default)]
     pub compartments: Vec<CompartmentSpec>,
@@ -67,6 +70,27 @@ pub struct VariantSpec {
     pub source: Option<String>,
     /// Parameter values, species initial amounts and compartment volumes to change.
     pub set: BTreeMap<SpannedStr, Spanned<Amount>>,
+}
+
+/// `[[include]]`: `file`, with optional `prefix`, `rename` and `connect`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncludeSpec {
+    /// The included model file, relative to the including file.
+    pub file: SpannedStr,
+    /// Put before every name of the included file (except renamed and connected ones).
+    #[serde(default)]
+    pub prefix: Option<SpannedStr>,
+    /// New names for names of the included file.
+    #[serde(default)]
+    pub rename: BTreeMap<SpannedStr, SpannedStr>,
+    /// Names of the included file kept as they are; connected to the including model's item of
+    /// the same name and kind, if it declares one.
+    #[serde(default)]
+    pub connect: Vec<SpannedStr>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// `[model]`.
@@ -161,6 +185,10 @@ pub struct ReactionSpec {
     /// Custom propensity in events/s.
     #[serde(default)]
     pub propensity: Option<SpannedStr>,
+    /// The compartment in whose concentration units `rate` (and `reverse`) are given; default:
+    /// the compartment of the reactants (of the products for order 0) when it is unique.
+    #[serde(default)]
+    pub compartment: Option<SpannedStr>,
     /// Provenance.
     #[serde(default)]
     pub source: Option<String>,

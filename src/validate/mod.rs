@@ -12,6 +12,7 @@
 
 mod decoding;
 pub mod ensemble;
+mod release;
 pub mod report;
 mod targets;
 
@@ -28,7 +29,7 @@ pub use report::{Report, Row};
 pub struct Settings {
     /// Small ensembles and short tails; sign-level targets only.
     pub quick: bool,
-    /// The folder with `spine_bidirectional.toml`.
+    /// The folder with `spine_bidirectional.toml` (and `release_std.toml` for V17).
     pub models_dir: PathBuf,
     /// Trajectories per stimulation condition (default 16, quick 4).
     pub runs: Option<u64>,
@@ -48,10 +49,14 @@ pub fn validate(settings: &Settings) -> Result<Report, RunError> {
     let path = settings.models_dir.join("spine_bidirectional.toml");
     let model = load_model(&path).map_err(|e| RunError::Settings(e.to_string()))?;
     let mut runner = targets::Runner::new(&model, settings);
-    let rows = targets::all(&mut runner)?;
+    let mut rows = targets::all(&mut runner)?;
+    let mut ensembles = runner.ensembles();
+    let (release_rows, release_ensembles) = release::short_term_depression(settings)?;
+    rows.extend(release_rows);
+    ensembles.extend(release_ensembles);
     Ok(Report {
         rows,
-        ensembles: runner.ensembles(),
+        ensembles,
         wall_seconds: started.elapsed().as_secs_f64(),
         command: settings.command.clone(),
         quick: settings.quick,
