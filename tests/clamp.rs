@@ -53,7 +53,7 @@ fn clamp_s_at_50() -> spinesim::model::Model {
 /// for every exact method; the inert channel `loss` never fires (events = P births + deaths).
 #[test]
 fn a_clamped_species_feeds_reactions_without_changing() {
-    let (k, g, t) = (0.5, 0.1, 30.0);
+    let (k, g, t): (f64, f64, f64) = (0.5, 0.1, 30.0);
     let mean = 50.0 * k / g * (1.0 - (-g * t).exp());
     let setup = Setup::new(clamp_s_at_50(), None, t, 1.0);
     let (s_col, p_col) = (setup.column("S"), setup.column("P"));

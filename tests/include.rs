@@ -347,6 +347,7 @@ fn overrides_and_variants_work_through_includes() {
         name: name.into(),
         value,
         origin: "--set".into(),
+        clamp: false,
     };
     let changes = [
         set("pre_tau", Amount::Text("2 s".into())),

@@ -247,6 +247,7 @@ fn each_vesicle_releases_glu_per_vesicle_on_average() {
         name: "tau_clear".into(),
         value: spinesim::model::spec::Amount::Text("1e6 s".into()),
         origin: "test".into(),
+        clamp: false,
     };
     let (mut model, _) = overrides::apply(&base, &[set]).unwrap();
     let glu = model.species.iter().position(|s| s.name == "Glu").unwrap();

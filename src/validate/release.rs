@@ -127,6 +127,7 @@ fn run(
         &Condition {
             protocol: ProtocolChoice::Built(protocol),
             variants: vec!["no_glutamate".into()],
+            assignments: Vec::new(),
             t_end,
             record_every,
             record: vec!["Released".into()],
