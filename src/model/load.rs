@@ -405,6 +405,7 @@ impl<'a> Loader<'a> {
             observables,
             protocols,
             default_protocol: None,
+            events: Vec::new(),
             outcomes,
             record,
             variants,
