@@ -16,6 +16,7 @@ mod methods_cli;
 mod parquet_roundtrip;
 mod reproducibility;
 mod sbml;
+mod sbml_events;
 mod statistical;
 mod tau_leap;
 mod validate;
