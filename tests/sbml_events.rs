@@ -65,14 +65,18 @@ impl Ev {
             .delay
             .as_ref()
             .map_or(String::new(), |d| format!("<delay>{}</delay>", math(d)));
-        let priority = self
-            .priority
-            .as_ref()
-            .map_or(String::new(), |p| format!("<priority>{}</priority>", math(p)));
+        let priority = self.priority.as_ref().map_or(String::new(), |p| {
+            format!("<priority>{}</priority>", math(p))
+        });
         let assignments: String = self
             .assign
             .iter()
-            .map(|(v, m)| format!(r#"<eventAssignment variable="{v}">{}</eventAssignment>"#, math(m)))
+            .map(|(v, m)| {
+                format!(
+                    r#"<eventAssignment variable="{v}">{}</eventAssignment>"#,
+                    math(m)
+                )
+            })
             .collect();
         format!(
             r#"<event id="{}" useValuesFromTriggerTime="{}"><trigger initialValue="{}" persistent="{}">{}</trigger>{delay}{priority}<listOfEventAssignments>{assignments}</listOfEventAssignments></event>"#,
@@ -184,7 +188,10 @@ fn a_state_trigger_fires_at_the_reaction_that_makes_it_true() {
                 assert!(v == 0.0 || v == 49.0, "{method:?}: the event saw X = {v}");
             }
         });
-        assert_eq!(min_x, 50.0, "{method:?}: X below the trigger level was recorded");
+        assert_eq!(
+            min_x, 50.0,
+            "{method:?}: X below the trigger level was recorded"
+        );
         let f = fraction_set(&s, method, 7 + m as u64, runs, fired);
         let d = s
             .plan
@@ -260,7 +267,11 @@ fn a_trigger_mixing_time_and_state_fires_at_the_time_threshold() {
             assert!(d < limit, "{op} {method:?}: KS distance {d} ≥ {limit}");
             // The bulk fires at the threshold itself: at the first recording after it.
             let row = s.row_at(5.05);
-            assert!(f[row] > 0.7, "{op} {method:?}: only {} fired by 5.05", f[row]);
+            assert!(
+                f[row] > 0.7,
+                "{op} {method:?}: only {} fired by 5.05",
+                f[row]
+            );
         }
     }
 }
@@ -347,7 +358,11 @@ fn persistence_and_values_from_trigger_time_with_a_delay() {
                     n_y += y1 as u64;
                 });
                 let p_fired = if persistent { 1.0 } else { 0.5 };
-                let p_y = if persistent && from_trigger_time { 1.0 } else { 0.5 };
+                let p_y = if persistent && from_trigger_time {
+                    1.0
+                } else {
+                    0.5
+                };
                 for (k, p) in [(n_fired, p_fired), (n_y, p_y)] {
                     if p < 1.0 {
                         let z = binomial_z(k, runs, p);
@@ -381,12 +396,22 @@ fn a_cascade_fires_at_the_same_instant() {
         ],
     );
     let s = Setup::new(
-        load(&death_model(100, 0.1, &["Z", "W", "Seen"], &[first, second])),
+        load(&death_model(
+            100,
+            0.1,
+            &["Z", "W", "Seen"],
+            &[first, second],
+        )),
         None,
         30.0,
         0.5,
     );
-    let (x, z, w, seen) = (s.column("X"), s.column("Z"), s.column("W"), s.column("Seen"));
+    let (x, z, w, seen) = (
+        s.column("X"),
+        s.column("Z"),
+        s.column("W"),
+        s.column("Seen"),
+    );
     for method in EXACT_METHODS {
         let mut fired = 0.0;
         s.run_method(method, 5, 200, |t| {
@@ -465,7 +490,8 @@ fn tau_leaping_refuses_state_triggers() {
     );
     let xml = death_model(100, 0.1, &[], &[refill]);
     let s = Setup::new(load(&xml), None, 5.0, 1.0);
-    let tau = AnySimulator::new(MethodRequest::TauLeap(TauLeapSettings::default()), &s.net).unwrap();
+    let tau =
+        AnySimulator::new(MethodRequest::TauLeap(TauLeapSettings::default()), &s.net).unwrap();
     let mut worker = Worker::new(&s.net, &s.plan, tau);
     let err = worker
         .simulate(
@@ -474,7 +500,10 @@ fn tau_leaping_refuses_state_triggers() {
         )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("'tau-leap'") && err.contains("'refill'"), "{err}");
+    assert!(
+        err.contains("'tau-leap'") && err.contains("'refill'"),
+        "{err}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("refill.xml");
@@ -483,7 +512,15 @@ fn tau_leaping_refuses_state_triggers() {
         Command::new(env!("CARGO_BIN_EXE_spinesim"))
             .arg("run")
             .arg(&file)
-            .args(["--runs", "4", "--t-end", "5", "--record-every", "1", "--quiet"])
+            .args([
+                "--runs",
+                "4",
+                "--t-end",
+                "5",
+                "--record-every",
+                "1",
+                "--quiet",
+            ])
             .args(["--method", method, "--out"])
             .arg(dir.path().join(method))
             .output()
@@ -491,19 +528,33 @@ fn tau_leaping_refuses_state_triggers() {
     };
     let out = run("tau-leap");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("'refill'"), "{stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("'refill'"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("tau-leap").join("trajectories").exists());
     let out = run("ssa");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let timed = Ev::new(
         "timed",
-        ap("and", &[&ap("gt", &[TIME, &cn(2.0)]), &ap("gt", &[&ci("mu"), &cn(0.0)])]),
+        ap(
+            "and",
+            &[
+                &ap("gt", &[TIME, &cn(2.0)]),
+                &ap("gt", &[&ci("mu"), &cn(0.0)]),
+            ],
+        ),
         &[("X", plus("X", 100.0))],
     );
     let s = Setup::new(load(&death_model(100, 0.1, &[], &[timed])), None, 5.0, 1.0);
     assert!(!s.plan.triggered.watches_reactions());
-    let tau = AnySimulator::new(MethodRequest::TauLeap(TauLeapSettings::default()), &s.net).unwrap();
+    let tau =
+        AnySimulator::new(MethodRequest::TauLeap(TauLeapSettings::default()), &s.net).unwrap();
     let mut worker = Worker::new(&s.net, &s.plan, tau);
     let mut out = Trajectory::default();
     worker

@@ -681,7 +681,13 @@ impl<'a> Builder<'a> {
             warnings.clear();
             events.clear();
             for (k, e) in sbml.events.iter().enumerate() {
-                triggered.push(self.triggered_event(e, k, &species_index, &parameters, &resolve)?);
+                triggered.push(self.triggered_event(
+                    e,
+                    k,
+                    &species_index,
+                    &parameters,
+                    &resolve,
+                )?);
             }
         }
         events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -759,7 +765,9 @@ impl<'a> Builder<'a> {
             Math::Piecewise(pieces, otherwise) => Math::Piecewise(
                 pieces
                     .iter()
-                    .map(|(v, c)| Ok((self.resolve_names(v, stack)?, self.resolve_names(c, stack)?)))
+                    .map(|(v, c)| {
+                        Ok((self.resolve_names(v, stack)?, self.resolve_names(c, stack)?))
+                    })
                     .collect::<Result<_, String>>()?,
                 match otherwise {
                     Some(o) => Some(Box::new(self.resolve_names(o, stack)?)),
@@ -800,7 +808,9 @@ impl<'a> Builder<'a> {
                     {
                         math.clone()
                     }
-                    Some(Sym::Parameter(_)) => return Err(format!("parameter '{name}' has no value")),
+                    Some(Sym::Parameter(_)) => {
+                        return Err(format!("parameter '{name}' has no value"))
+                    }
                     Some(Sym::Compartment(_)) => {
                         return Err(format!("compartment '{name}' has no size"))
                     }

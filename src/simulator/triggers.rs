@@ -317,9 +317,11 @@ impl Code {
                 if args.iter().all(Code::affine_in_time) {
                     Ok(())
                 } else {
-                    Err("a comparison in a trigger may read time only linearly (a + b·time, \
+                    Err(
+                        "a comparison in a trigger may read time only linearly (a + b·time, \
                          b free of time), so that the instant it changes can be found exactly"
-                        .into())
+                            .into(),
+                    )
                 }
             }
             Code::Binary(Op::Neq, a, b) => {
@@ -673,7 +675,14 @@ impl EventRuntime {
                     Some(e) => (true, e.eval(state)),
                     None => (false, 0.0),
                 };
-                let key = (key.0, if key.1.is_nan() { f64::NEG_INFINITY } else { key.1 });
+                let key = (
+                    key.0,
+                    if key.1.is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        key.1
+                    },
+                );
                 if chosen.is_none() || key > best {
                     chosen = Some(k);
                     best = key;
