@@ -8,7 +8,10 @@
 //!   parameter; a rule that reads species is substituted into every formula that reads its
 //!   variable; a species rule that is a weighted sum of species is recorded as an observable.
 //! - Events with a trigger `time ≥ c` (or `>`) become one protocol, `sbml_events`, applied by
-//!   default; their assignments must be constants or `X + c` / `k * c` forms.
+//!   default, when all of them have constant times and assignments that are constants or
+//!   `X + c` / `k * c` forms. Otherwise every event becomes a
+//!   [`crate::simulator::triggers::TriggeredEvent`] (any trigger, delay, priority and
+//!   assignment; names resolved like kinetic laws: concentrations `X / size`, rules inlined).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
