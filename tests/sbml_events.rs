@@ -622,3 +622,79 @@ fn triggered_events_allocate_nothing_per_trajectory() {
         assert!(out.samples.last().copied().unwrap_or(0.0) >= 0.0);
     }
 }
+
+/// Immigration `∅ → X` at rate `2·k`, written through a parameter `k2` with the assignment
+/// rule `k2 = 2·k`. `X ≥ 10` sets k := 0: the rule must follow (derived parameters are
+/// recomputed after every execution) and the simulator must see the new propensity, so X stops
+/// at exactly 10.
+#[test]
+fn a_parameter_assignment_reaches_rules_and_propensities() {
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">
+<model id="stop_at_ten">
+<listOfCompartments><compartment id="C" size="1" constant="true" spatialDimensions="3"/></listOfCompartments>
+<listOfSpecies><species id="X" compartment="C" initialAmount="0" hasOnlySubstanceUnits="true" boundaryCondition="false" constant="false"/></listOfSpecies>
+<listOfParameters><parameter id="k" value="1" constant="false"/><parameter id="k2" constant="false"/></listOfParameters>
+<listOfRules><assignmentRule variable="k2">{}</assignmentRule></listOfRules>
+<listOfReactions><reaction id="Birth" reversible="false" fast="false">
+<listOfProducts><speciesReference species="X" stoichiometry="1" constant="true"/></listOfProducts>
+<kineticLaw>{}</kineticLaw></reaction></listOfReactions>
+<listOfEvents>{}</listOfEvents>
+</model>
+</sbml>"#,
+        math(&ap("times", &[&cn(2.0), &ci("k")])),
+        math(&ci("k2")),
+        Ev::new("stop", ap("geq", &[&ci("X"), &cn(10.0)]), &[("k", cn(0.0))]).xml()
+    );
+    let s = Setup::new(load(&xml), None, 30.0, 1.0);
+    for method in EXACT_METHODS {
+        s.run_method(method, 8, 100, |t| {
+            let last = s.plan.record_times.len() - 1;
+            assert!((0..=last).all(|k| s.value(t, k, 0) <= 10.0), "{method:?}");
+            // P(fewer than 10 arrivals at rate 2 in 30 s) ≈ 1e-17.
+            assert_eq!(s.value(t, last, 0), 10.0, "{method:?}");
+        });
+    }
+}
+
+/// Several executions of one event can be pending: pure immigration at rate 4, the trigger
+/// `X is odd` (`rem(X, 2) == 1`) turns true at X = 1, 3, 5, … and each time counts in N after
+/// a delay of 0.75, usually while earlier executions are still pending. So at every recording
+/// time t ≥ 0.75, N(t) = ⌈X(t − 0.75) / 2⌉ exactly.
+#[test]
+fn several_executions_of_one_event_can_be_pending() {
+    let mut odd = Ev::new(
+        "odd",
+        ap("eq", &[&ap("rem", &[&ci("X"), &cn(2.0)]), &cn(1.0)]),
+        &[("N", plus("N", 1.0))],
+    );
+    odd.delay = Some(cn(0.75));
+    // N + 1 at execution time (from trigger time, overlapping executions would all write the
+    // same N + 1).
+    odd.from_trigger_time = false;
+    // A birth process: "death" with mu = −4 per molecule would be negative; use immigration by
+    // turning the death model's reaction around.
+    let xml = death_model(0, 1.0, &["N"], &[odd])
+        .replace(
+            r#"<listOfReactants><speciesReference species="X" stoichiometry="1" constant="true"/></listOfReactants>"#,
+            r#"<listOfProducts><speciesReference species="X" stoichiometry="1" constant="true"/></listOfProducts>"#,
+        )
+        .replace(&math(&ap("times", &[&ci("mu"), &ci("X")])), &math(&cn(4.0)));
+    let s = Setup::new(load(&xml), None, 10.0, 0.25);
+    let (x, n) = (s.column("X"), s.column("N"));
+    for method in EXACT_METHODS {
+        let mut max_pending = 0.0f64;
+        s.run_method(method, 12, 200, |t| {
+            for k in 3..s.plan.record_times.len() {
+                let triggered_before = (s.value(t, k - 3, x) / 2.0).ceil();
+                assert_eq!(s.value(t, k, n), triggered_before, "{method:?} row {k}");
+                max_pending = max_pending.max((s.value(t, k, x) / 2.0).ceil() - s.value(t, k, n));
+            }
+        });
+        assert!(
+            max_pending >= 2.0,
+            "{method:?}: never two pending ({max_pending})"
+        );
+    }
+}
