@@ -785,3 +785,99 @@ impl EventRuntime {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(op: Op, args: Vec<Math>) -> Math {
+        Math::Apply(op, args)
+    }
+
+    fn name(n: &str) -> Math {
+        Math::Name(n.into())
+    }
+
+    /// X is species 0, k is parameter 0.
+    fn resolve(n: &str) -> Option<Slot> {
+        match n {
+            "X" => Some(Slot::Species(0)),
+            "k" => Some(Slot::Param(0)),
+            _ => None,
+        }
+    }
+
+    fn state(t: f64, x: i64, k: f64) -> State {
+        State {
+            t,
+            counts: vec![x],
+            params: vec![k],
+            constants: vec![],
+        }
+    }
+
+    #[test]
+    fn relations_logic_and_piecewise_evaluate_like_mathml() {
+        let e = |m: Math, s: &State| EventExpr::compile(&m, &resolve).unwrap().eval(s);
+        let s = state(2.0, 7, 0.5);
+        assert_eq!(e(app(Op::Lt, vec![name("X"), Math::Num(10.0)]), &s), 1.0);
+        assert_eq!(
+            e(
+                app(Op::Leq, vec![Math::Num(1.0), name("X"), Math::Num(5.0)]),
+                &s
+            ),
+            0.0
+        );
+        let both = app(
+            Op::Xor,
+            vec![
+                app(Op::Gt, vec![Math::Time, Math::Num(1.0)]),
+                app(Op::Neq, vec![name("k"), Math::Num(0.5)]),
+            ],
+        );
+        assert_eq!(e(both, &s), 1.0);
+        let pw = Math::Piecewise(
+            vec![(
+                Math::Num(3.0),
+                app(Op::Geq, vec![name("X"), Math::Num(8.0)]),
+            )],
+            Some(Box::new(app(Op::Times, vec![name("k"), name("X")]))),
+        );
+        assert_eq!(e(pw, &s), 3.5);
+        assert!(EventExpr::compile(&name("Y"), &resolve)
+            .unwrap_err()
+            .contains("'Y'"));
+    }
+
+    /// `2·time − k·X ≥ 0` with k = 0.5, X = 8 crosses at time 2: offered as a stop at 2, then
+    /// just after 2, then never.
+    #[test]
+    fn a_comparison_with_time_offers_its_crossing_instant() {
+        let lhs = app(
+            Op::Minus,
+            vec![
+                app(Op::Times, vec![Math::Num(2.0), Math::Time]),
+                app(Op::Times, vec![name("k"), name("X")]),
+            ],
+        );
+        let trigger = app(Op::Geq, vec![lhs, Math::Num(0.0)]);
+        let e = EventExpr::trigger(&trigger, &resolve).unwrap();
+        let next = |t: f64| e.code.next_change(t, &[0.5], &[8]);
+        assert_eq!(next(0.0), 2.0);
+        let after = next(2.0);
+        assert!(after > 2.0 && after < 2.0 + 1e-10, "{after}");
+        assert_eq!(next(after), f64::INFINITY);
+        assert_eq!(e.eval(&state(2.0, 8, 0.5)), 1.0);
+        // Non-linear in time, or time outside a comparison: refused.
+        let sin = app(Op::Gt, vec![app(Op::Sin, vec![Math::Time]), Math::Num(0.0)]);
+        assert!(EventExpr::trigger(&sin, &resolve).is_err());
+        assert!(EventExpr::trigger(&app(Op::And, vec![Math::Time]), &resolve).is_err());
+        // Time divided by a state-dependent value is still affine.
+        let scaled = app(
+            Op::Lt,
+            vec![app(Op::Divide, vec![Math::Time, name("X")]), Math::Num(1.0)],
+        );
+        let e = EventExpr::trigger(&scaled, &resolve).unwrap();
+        assert_eq!(e.code.next_change(0.0, &[0.5], &[8]), 8.0);
+    }
+}
