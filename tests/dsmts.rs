@@ -237,6 +237,19 @@ impl Verdict {
             .fold(0.0, f64::max)
     }
 
+    /// A line of the printed table: case, verdict, max |Z| and its limit, max |Y|, number of
+    /// times with Y out of range, then `note`.
+    fn row(&self, id: &str, note: &str) -> String {
+        format!(
+            "{id}  {}  {:6.2}  {:5.2}  {:6.2}  {}{note}\n",
+            if self.passed() { "PASS" } else { "FAIL" },
+            self.max_z(),
+            z_crit(self.z.len(), ALPHA),
+            self.max_y(),
+            self.y_out_times.len(),
+        )
+    }
+
     fn passed(&self) -> bool {
         self.problems.is_empty()
             && self.max_z() < z_crit(self.z.len(), ALPHA)
@@ -340,16 +353,7 @@ fn every_visible_dsmts_case_passes_at_ten_thousand_runs() {
         let obs = Observed::from_trajectories(&out.join("trajectories"), &case.variables());
         let v = check_case(&case, &obs);
         assert!(obs.n.iter().all(|&k| k == RUNS));
-        table.push_str(&format!(
-            "{}  {}  {:6.2}  {:5.2}  {:6.2}  {}{}\n",
-            case.id,
-            if v.passed() { "PASS" } else { "FAIL" },
-            v.max_z(),
-            z_crit(v.z.len(), ALPHA),
-            v.max_y(),
-            v.y_out_times.len(),
-            if v.advisory_y { " (Y advisory)" } else { "" }
-        ));
+        table.push_str(&v.row(&case.id, if v.advisory_y { " (Y advisory)" } else { "" }));
         if !v.passed() {
             failed.push(format!("{}: {:?}", case.id, v.problems));
         }
@@ -695,15 +699,7 @@ fn state_event_cases_pass_by_the_dsmts_rules() {
             simulate_model(&model, &case.id, &out);
             let obs = Observed::from_trajectories(&out.join("trajectories"), &case.variables());
             let v = check_case(case, &obs);
-            table.push_str(&format!(
-                "{}  {}  {:6.2}  {:5.2}  {:6.2}  {}{variant}\n",
-                case.id,
-                if v.passed() { "PASS" } else { "FAIL" },
-                v.max_z(),
-                z_crit(v.z.len(), ALPHA),
-                v.max_y(),
-                v.y_out_times.len(),
-            ));
+            table.push_str(&v.row(&case.id, variant));
             // The original must pass, the variant must fail.
             let expected_pass = variant.is_empty();
             if v.passed() != expected_pass {

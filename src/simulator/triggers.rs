@@ -38,7 +38,7 @@ use super::{uniform01, FireHook, Simulator};
 use crate::error::RunError;
 use crate::expr::Slot;
 use crate::network::{Network, State};
-use crate::sbml::math::{Math, Op};
+use crate::sbml::math::{boolean, factorial, truth, Math, Op};
 use crate::schedule::same_instant_tolerance;
 
 /// More event executions than this at one instant stop the run (a cascade that never ends).
@@ -68,18 +68,6 @@ enum Code {
     Piecewise(Vec<(Code, Code)>, Option<Box<Code>>),
 }
 
-fn truth(x: f64) -> bool {
-    x != 0.0
-}
-
-fn boolean(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
-}
-
 fn is_relation(op: Op) -> bool {
     matches!(op, Op::Eq | Op::Neq | Op::Gt | Op::Lt | Op::Geq | Op::Leq)
 }
@@ -94,13 +82,6 @@ fn relation(op: Op, a: f64, b: f64) -> bool {
         Op::Leq => a <= b,
         _ => unreachable!("not a relation"),
     }
-}
-
-fn factorial(x: f64) -> f64 {
-    if x < 0.0 || x.fract() != 0.0 {
-        return f64::NAN;
-    }
-    (1..=x as u64).fold(1.0, |acc, k| acc * k as f64)
 }
 
 impl Code {
