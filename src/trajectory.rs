@@ -1,6 +1,8 @@
 //! One trajectory: the simulator is stopped at every scheduled event, recording time and
-//! outcome window boundary; at each stop, events are applied first, then window boundaries,
-//! then the state is recorded.
+//! outcome window boundary; at each stop, events are applied first (protocol actions, then
+//! triggered events), then window boundaries, then the state is recorded. Triggered events
+//! ([`crate::simulator::triggers`]) add stops: after reactions that change what a trigger reads,
+//! at pending executions and where a comparison with time may change.
 
 use rand::Rng;
 
@@ -9,6 +11,7 @@ use crate::model::{Model, Protocol};
 use crate::network::{Network, State};
 use crate::outcome::{OutcomePlan, OutcomeTracker, OutcomeValue};
 use crate::schedule::{apply_action, same_instant_tolerance, Schedule};
+use crate::simulator::triggers::{EventRuntime, EventSet};
 use crate::simulator::{Simulator, StopReason};
 
 /// Everything fixed for all trajectories of a run.
@@ -30,6 +33,8 @@ pub struct RunPlan {
     pub schedule: Schedule,
     /// The outcomes.
     pub outcomes: OutcomePlan,
+    /// The model's triggered events.
+    pub triggered: EventSet,
 }
 
 impl RunPlan {
@@ -83,6 +88,7 @@ impl RunPlan {
                 .collect(),
             schedule,
             outcomes,
+            triggered: EventSet::new(&model.events, net),
         })
     }
 }
@@ -110,6 +116,7 @@ pub struct Worker<'p, S> {
     sim: S,
     state: State,
     tracker: OutcomeTracker<'p>,
+    events: EventRuntime,
 }
 
 impl<'p, S: Simulator> Worker<'p, S> {
@@ -121,6 +128,7 @@ impl<'p, S: Simulator> Worker<'p, S> {
             sim,
             state: net.initial_state(),
             tracker: OutcomeTracker::new(&plan.outcomes),
+            events: EventRuntime::default(),
         }
     }
 
@@ -141,9 +149,14 @@ impl<'p, S: Simulator> Worker<'p, S> {
             sim,
             state,
             tracker,
+            events: triggered,
         } = self;
+        plan.triggered
+            .check_simulator(sim)
+            .map_err(RunError::Settings)?;
         let events_before = sim.stats().events;
         net.reset(state);
+        triggered.reset(&plan.triggered);
         sim.reset(net, state).map_err(|e| invalid(net, e))?;
         tracker.reset(state);
         out.samples.clear();
@@ -162,9 +175,25 @@ impl<'p, S: Simulator> Worker<'p, S> {
             if next == f64::INFINITY {
                 break;
             }
+            // A triggered event may need an earlier stop (never past the last one above).
+            let next = next.min(triggered.next_time(&plan.triggered, state));
             if next > state.t {
-                match sim.advance_until(net, state, next, rng, tracker) {
+                let reason = if plan.triggered.watches_reactions() {
+                    let mut hook = plan.triggered.stop_hook(tracker);
+                    sim.advance_until(net, state, next, rng, &mut hook)
+                } else {
+                    sim.advance_until(net, state, next, rng, tracker)
+                };
+                match reason {
                     StopReason::ReachedStop => {}
+                    StopReason::Interrupted => {
+                        // A reaction changed what a trigger reads.
+                        if triggered.settle(&plan.triggered, net, state, rng)? {
+                            sim.refresh(net, state).map_err(|e| invalid(net, e))?;
+                            tracker.resync(state);
+                        }
+                        continue;
+                    }
                     e => return Err(invalid(net, e)),
                 }
             }
@@ -180,6 +209,9 @@ impl<'p, S: Simulator> Worker<'p, S> {
             }
             if changed {
                 net.update_constants(state);
+            }
+            changed |= triggered.settle(&plan.triggered, net, state, rng)?;
+            if changed {
                 sim.refresh(net, state).map_err(|e| invalid(net, e))?;
                 tracker.resync(state);
             }
@@ -205,6 +237,6 @@ fn invalid(net: &Network, reason: StopReason) -> RunError {
              (check its expression and the values protocols set)",
             net.channel_names()[channel]
         )),
-        StopReason::ReachedStop => unreachable!("not an error"),
+        StopReason::ReachedStop | StopReason::Interrupted => unreachable!("not an error"),
     }
 }

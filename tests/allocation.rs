@@ -56,7 +56,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-fn allocations() -> u64 {
+pub fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
 }
 

@@ -20,6 +20,7 @@ mod parquet_roundtrip;
 mod release_std;
 mod reproducibility;
 mod sbml;
+mod sbml_events;
 mod statistical;
 mod tau_leap;
 mod validate;

@@ -439,24 +439,35 @@ fn unsupported_constructs_give_located_errors() {
             "reaction 'R1': fast reactions are not supported",
         ),
         (
-            "state-triggered event",
+            "trigger non-linear in time",
+            base(&event(
+                &apply("gt", &[&apply("sin", &[TIME]), &cn(0.5)]),
+                "",
+                &cn(1.0),
+                "",
+            )),
+            "event 'e': trigger: a comparison in a trigger may read time only linearly",
+        ),
+        (
+            "time outside a comparison in a trigger",
+            base(&event(
+                &apply("and", &[TIME, &apply("gt", &["<ci>A</ci>", &cn(5.0)])]),
+                "",
+                &cn(1.0),
+                "",
+            )),
+            "event 'e': trigger: in a trigger, time may only appear inside a comparison",
+        ),
+        (
+            "event assignment of a compartment",
             base(&event(
                 &apply("gt", &["<ci>A</ci>", &cn(5.0)]),
                 "",
                 &cn(1.0),
                 "",
-            )),
-            "event 'e': only time-triggered events",
-        ),
-        (
-            "state-dependent assignment",
-            base(&event(
-                &apply("geq", &[TIME, &cn(5.0)]),
-                "",
-                &apply("times", &["<ci>A</ci>", &cn(2.0)]),
-                "",
-            )),
-            "event assignment 'A': in event 'e'",
+            ))
+            .replace(r#"variable="A""#, r#"variable="cell""#),
+            "event assignment 'cell': in event 'e': assignments to compartment sizes are not supported",
         ),
         (
             "time in a kinetic law",

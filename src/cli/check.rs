@@ -97,6 +97,25 @@ pub fn describe(model: &Model) -> String {
             let _ = writeln!(w, "  {:<16} = {}", o.name, terms.join(" + "));
         }
     }
+    if !model.events.is_empty() {
+        let _ = writeln!(w, "\ntriggered events ({}, applied in every run)", model.events.len());
+        for e in &model.events {
+            let read: Vec<&str> = e
+                .trigger
+                .species()
+                .into_iter()
+                .map(|i| model.species[i].name.as_str())
+                .collect();
+            let _ = writeln!(
+                w,
+                "  {:<16} trigger reads [{}]{}, {} assignment(s)",
+                e.name,
+                read.join(", "),
+                if e.trigger.uses_time() { " and time" } else { "" },
+                e.assignments.len()
+            );
+        }
+    }
     let _ = writeln!(w, "\nprotocols");
     if model.protocols.is_empty() {
         let _ = writeln!(w, "  (none)");

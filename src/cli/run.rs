@@ -441,6 +441,9 @@ fn prepare_point(
     let net = Network::compile(&model);
     let plan = RunPlan::new(&model, &net, protocol, t_end, args.record_every)?;
     let simulator = simulator(args, &net)?;
+    plan.triggered
+        .check_simulator(&simulator)
+        .map_err(|m| CliError::Usage(at(m)))?;
     Ok(Prepared {
         net,
         plan,

@@ -388,6 +388,7 @@ impl<'a> Loader<'a> {
             observables,
             protocols,
             default_protocol: None,
+            events: Vec::new(),
             outcomes,
             record,
             variants,

@@ -43,6 +43,9 @@ pub struct Model {
     pub protocols: Vec<Protocol>,
     /// The protocol applied when none is named (an SBML model's events).
     pub default_protocol: Option<String>,
+    /// Events fired when a trigger turns true (SBML events that read the state; applied in every
+    /// run, whatever the protocol).
+    pub events: Vec<crate::simulator::triggers::TriggeredEvent>,
     /// Outcomes.
     pub outcomes: Vec<Outcome>,
     /// What the trajectories record, in column order.

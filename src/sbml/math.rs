@@ -411,11 +411,13 @@ fn substitute(body: &Math, bindings: &HashMap<&str, &Math>) -> Math {
     }
 }
 
-fn truth(x: f64) -> bool {
+/// MathML truth of a number: anything but 0 is true.
+pub(crate) fn truth(x: f64) -> bool {
     x != 0.0
 }
 
-fn boolean(b: bool) -> f64 {
+/// A boolean as a MathML number (1 or 0).
+pub(crate) fn boolean(b: bool) -> f64 {
     if b {
         1.0
     } else {
@@ -653,7 +655,8 @@ pub fn op_name(op: Op) -> &'static str {
         .expect("every operator but quotient is in OPS")
 }
 
-fn factorial(x: f64) -> f64 {
+/// x! for whole x ≥ 0, NaN otherwise.
+pub(crate) fn factorial(x: f64) -> f64 {
     if x < 0.0 || x.fract() != 0.0 {
         return f64::NAN;
     }

@@ -8,7 +8,10 @@
 //!   parameter; a rule that reads species is substituted into every formula that reads its
 //!   variable; a species rule that is a weighted sum of species is recorded as an observable.
 //! - Events with a trigger `time ≥ c` (or `>`) become one protocol, `sbml_events`, applied by
-//!   default; their assignments must be constants or `X + c` / `k * c` forms.
+//!   default, when all of them have constant times and assignments that are constants or
+//!   `X + c` / `k * c` forms. Otherwise every event becomes a
+//!   [`crate::simulator::triggers::TriggeredEvent`] (any trigger, delay, priority and
+//!   assignment; names resolved like kinetic laws: concentrations `X / size`, rules inlined).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -24,6 +27,7 @@ use crate::model::{
     Quantity, RateLaw, Reaction, Species,
 };
 use crate::schedule::same_instant_tolerance;
+use crate::simulator::triggers::{EventAssignment, EventExpr, EventTarget, TriggeredEvent};
 use crate::units::Dim;
 
 /// The protocol that holds an SBML model's events; `spinesim run` applies it by default.
@@ -660,15 +664,38 @@ impl<'a> Builder<'a> {
             });
         }
 
+        // Events that are all time-triggered with constant times and simple assignments become a
+        // protocol (exported back as they came); otherwise every event is a triggered event, so
+        // that timed and state events interleave, cascade and take priorities in one place.
         let mut warnings = Vec::new();
         let mut events: Vec<(f64, f64, Event)> = Vec::new();
+        let mut as_protocol = true;
         for (k, e) in sbml.events.iter().enumerate() {
-            if let Some(timed) = self.event(e, k, &species_index, &parameters, &mut warnings)? {
-                events.push(timed);
+            match self.event(e, k, &species_index, &parameters, &mut warnings) {
+                Ok(Some(timed)) => events.push(timed),
+                Ok(None) => {}
+                Err(_) => {
+                    as_protocol = false;
+                    break;
+                }
+            }
+        }
+        let mut triggered = Vec::new();
+        if !as_protocol {
+            warnings.clear();
+            events.clear();
+            for (k, e) in sbml.events.iter().enumerate() {
+                triggered.push(self.triggered_event(
+                    e,
+                    k,
+                    &species_index,
+                    &parameters,
+                    &resolve,
+                )?);
             }
         }
         events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
-        let protocols = if sbml.events.is_empty() {
+        let protocols = if sbml.events.is_empty() || !as_protocol {
             Vec::new()
         } else {
             vec![Protocol {
@@ -702,6 +729,7 @@ impl<'a> Builder<'a> {
             observables,
             protocols: protocols.clone(),
             default_protocol: (!protocols.is_empty()).then(|| EVENTS_PROTOCOL.to_string()),
+            events: triggered,
             variants: Vec::new(),
             outcomes: Vec::new(),
             record,
@@ -724,6 +752,192 @@ impl<'a> Builder<'a> {
         }
         math.eval(&|n| self.constant_value(n), 0.0).map_err(|n| {
             format!("'{n}' can change during a run (only constant expressions are supported here)")
+        })
+    }
+
+    /// `math` with every name a species or parameter of the engine model: rules that read
+    /// species are inlined, a species that stands for a concentration becomes `X / size`.
+    fn resolve_names(&self, math: &Math, stack: &mut Vec<String>) -> Result<Math, String> {
+        Ok(match math {
+            Math::Num(_) | Math::Time => math.clone(),
+            Math::Apply(op, args) => Math::Apply(
+                *op,
+                args.iter()
+                    .map(|a| self.resolve_names(a, stack))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Math::Piecewise(pieces, otherwise) => Math::Piecewise(
+                pieces
+                    .iter()
+                    .map(|(v, c)| {
+                        Ok((self.resolve_names(v, stack)?, self.resolve_names(c, stack)?))
+                    })
+                    .collect::<Result<_, String>>()?,
+                match otherwise {
+                    Some(o) => Some(Box::new(self.resolve_names(o, stack)?)),
+                    None => None,
+                },
+            ),
+            Math::Name(name) => {
+                if let Some(rule) = self.rules.get(name.as_str()) {
+                    if !self.rule_reads_species(name)
+                        && matches!(self.symbols.get(name.as_str()), Some(Sym::Parameter(_)))
+                    {
+                        return Ok(math.clone()); // a derived parameter
+                    }
+                    if stack.contains(name) {
+                        return Err(format!("assignment rules form a cycle through '{name}'"));
+                    }
+                    stack.push(name.clone());
+                    let inlined = self.resolve_names(rule, stack);
+                    stack.pop();
+                    return inlined;
+                }
+                match self.symbols.get(name.as_str()) {
+                    Some(Sym::Species(i)) => {
+                        let s = &self.sbml.species[*i];
+                        if s.only_substance_units {
+                            math.clone()
+                        } else if self.size(&s.compartment).is_some() {
+                            Math::Apply(
+                                Op::Divide,
+                                vec![math.clone(), Math::Name(s.compartment.clone())],
+                            )
+                        } else {
+                            return Err(format!("species '{name}' stands for a concentration but its compartment '{}' has no size", s.compartment));
+                        }
+                    }
+                    Some(Sym::Parameter(_) | Sym::Compartment(_))
+                        if self.initial.contains_key(name.as_str()) =>
+                    {
+                        math.clone()
+                    }
+                    Some(Sym::Parameter(_)) => {
+                        return Err(format!("parameter '{name}' has no value"))
+                    }
+                    Some(Sym::Compartment(_)) => {
+                        return Err(format!("compartment '{name}' has no size"))
+                    }
+                    Some(Sym::Reaction) => {
+                        return Err(format!(
+                            "reaction id '{name}' used as a value (its rate) is not supported"
+                        ))
+                    }
+                    Some(Sym::SpeciesReference) => {
+                        return Err(format!(
+                            "species reference id '{name}' used as a value is not supported"
+                        ))
+                    }
+                    None => return Err(format!("unknown name '{name}'")),
+                }
+            }
+        })
+    }
+
+    /// An event as a triggered event (any trigger, delay, priority and assignments).
+    fn triggered_event(
+        &self,
+        e: &'a SbmlEvent,
+        index: usize,
+        species_index: &HashMap<&str, usize>,
+        parameters: &[Parameter],
+        resolve: &dyn Fn(&str) -> Option<Slot>,
+    ) -> Result<TriggeredEvent, Located> {
+        let id = if e.id.is_empty() {
+            format!("#{}", index + 1)
+        } else {
+            e.id.clone()
+        };
+        let fail = |m: String| self.error(e.line, "event", &id, m);
+        let compile = |what: &str, math: &Math, trigger: bool| {
+            let resolved = self
+                .resolve_names(math, &mut Vec::new())
+                .map_err(|m| fail(format!("{what}: {m}")))?;
+            if trigger {
+                EventExpr::trigger(&resolved, resolve)
+            } else {
+                EventExpr::compile(&resolved, resolve)
+            }
+            .map_err(|m| fail(format!("{what}: {m}")))
+        };
+        let trigger = compile("trigger", &e.trigger, true)?;
+        let delay = match &e.delay {
+            Some(d) => Some(compile("delay", d, false)?),
+            None => None,
+        };
+        let priority = match &e.priority {
+            Some(p) => Some(compile("priority", p, false)?),
+            None => None,
+        };
+        let mut assignments = Vec::new();
+        for (variable, math, line) in &e.assignments {
+            let fail = |m: &str| {
+                self.error(
+                    *line,
+                    "event assignment",
+                    variable,
+                    format!("in event '{id}': {m}"),
+                )
+            };
+            let target = match self.symbols.get(variable.as_str()) {
+                Some(Sym::Species(i)) => {
+                    let s = &self.sbml.species[*i];
+                    if s.constant {
+                        return Err(fail("assigns a constant species"));
+                    }
+                    let Some(&species) = species_index.get(variable.as_str()) else {
+                        return Err(fail("assigns a species that has an assignment rule"));
+                    };
+                    let amount_per_value = if s.only_substance_units {
+                        1.0
+                    } else {
+                        self.size(&s.compartment).ok_or_else(|| {
+                            fail("assigns a concentration in a compartment without a size")
+                        })?
+                    };
+                    EventTarget::Species {
+                        species,
+                        amount_per_value,
+                    }
+                }
+                Some(Sym::Parameter(i)) => {
+                    if self.sbml.parameters[*i].constant {
+                        return Err(fail("assigns a constant parameter"));
+                    }
+                    if self.rules.contains_key(variable.as_str()) {
+                        return Err(fail("assigns a parameter that has an assignment rule"));
+                    }
+                    EventTarget::Parameter(
+                        parameters
+                            .iter()
+                            .position(|q| &q.name == variable)
+                            .expect("every parameter without a rule is in the model"),
+                    )
+                }
+                Some(Sym::Compartment(_)) => {
+                    return Err(fail("assignments to compartment sizes are not supported"))
+                }
+                _ => return Err(fail("assigns an unknown id")),
+            };
+            let value = self
+                .resolve_names(math, &mut Vec::new())
+                .and_then(|m| EventExpr::compile(&m, resolve))
+                .map_err(|m| fail(&m))?;
+            assignments.push(EventAssignment {
+                target,
+                target_name: variable.clone(),
+                value,
+            });
+        }
+        Ok(TriggeredEvent {
+            name: id,
+            trigger,
+            initial_value: e.initial_value,
+            persistent: e.persistent,
+            delay,
+            priority,
+            use_values_from_trigger_time: e.use_values_from_trigger_time,
+            assignments,
         })
     }
 

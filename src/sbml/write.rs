@@ -177,6 +177,14 @@ fn math_element(body: &str) -> String {
 
 /// Writes `model` as SBML L3V2 with `protocol`'s events.
 pub fn to_sbml(model: &Model, protocol: ProtocolChoice, lossy: bool) -> Result<Exported, String> {
+    if let Some(e) = model.events.first() {
+        // Their expressions were lowered for the engine (rules inlined, names resolved); writing
+        // them back is not implemented.
+        return Err(format!(
+            "the model has triggered events (e.g. '{}'), which export-sbml does not write",
+            e.name
+        ));
+    }
     let mut notes = Vec::new();
     let mut dropped = Vec::new();
     let protocol = match protocol {

@@ -64,7 +64,9 @@ impl Direct {
     }
 
     /// Fires at most `max_events` events, stopping before the first one after `t_stop` (then
-    /// `state.t = t_stop`, and the result is true). `advance_until` is this with no limit.
+    /// `state.t = t_stop`, and the result is true). `advance_until` is this with no limit. Any
+    /// other stop is an `Err`: an invalid propensity, or [`StopReason::Interrupted`] right
+    /// after an event when the hook asks for it.
     #[inline]
     pub fn advance_events<R: Rng + ?Sized, H: FireHook>(
         &mut self,
@@ -127,6 +129,9 @@ impl Direct {
             self.since_resum += 1;
             if self.since_resum >= RESUM_EVERY {
                 self.resum();
+            }
+            if hook.stop_after(r) {
+                return Err(StopReason::Interrupted);
             }
         }
     }
@@ -199,5 +204,9 @@ impl Simulator for Direct {
 
     fn stats(&self) -> SimStats {
         self.stats
+    }
+
+    fn stops_on_request(&self) -> bool {
+        true
     }
 }

@@ -11,6 +11,7 @@
 pub mod direct;
 pub mod next_reaction;
 pub mod tau_leap;
+pub mod triggers;
 
 use rand::Rng;
 
@@ -25,6 +26,11 @@ pub use tau_leap::{TauLeap, TauLeapSettings};
 pub enum StopReason {
     /// The state is at the requested stop time.
     ReachedStop,
+    /// The hook asked to stop right after a reaction event ([`FireHook::stop_after`]);
+    /// `state.t` is that event's time. The simulator is consistent: if the caller changes
+    /// nothing it continues with [`Simulator::advance_until`] as if it had not stopped (else
+    /// it calls [`Simulator::refresh`] first).
+    Interrupted,
     /// A propensity came out negative or not finite (e.g. a custom expression or a parameter a
     /// protocol set to a negative value); the state is left where it was.
     InvalidPropensity {
@@ -69,6 +75,15 @@ pub trait FireHook {
     /// An approximate method changed many counts at once at time `t` (a tau leap ending at `t`);
     /// `counts` are the new counts.
     fn leaped(&mut self, t: f64, counts: &[i64]);
+
+    /// Asked right after channel `channel` fired (and [`FireHook::fired`] was told): true makes
+    /// the simulator return [`StopReason::Interrupted`] at once (the triggered events use this
+    /// to re-evaluate their triggers after reactions that change what they read). The default
+    /// never stops, and costs nothing once inlined.
+    #[inline]
+    fn stop_after(&self, _channel: usize) -> bool {
+        false
+    }
 }
 
 /// A hook that does nothing.
@@ -111,6 +126,13 @@ pub trait Simulator: Send {
 
     /// Counters since the simulator was created.
     fn stats(&self) -> SimStats;
+
+    /// True when [`Simulator::advance_until`] honours [`FireHook::stop_after`] (returns
+    /// [`StopReason::Interrupted`] right after the event). A method that cannot (tau-leaping) is
+    /// refused for models whose event triggers read species that reactions change.
+    fn stops_on_request(&self) -> bool {
+        false
+    }
 }
 
 /// A uniform number in [0, 1) with 53 random bits.
@@ -255,5 +277,9 @@ impl Simulator for AnySimulator {
 
     fn stats(&self) -> SimStats {
         dispatch!(self, s => s.stats())
+    }
+
+    fn stops_on_request(&self) -> bool {
+        dispatch!(self, s => s.stops_on_request())
     }
 }

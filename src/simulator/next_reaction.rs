@@ -191,6 +191,9 @@ impl Simulator for NextReaction {
             self.times[r] = Self::draw(t, self.propensities[r], rng);
             self.update(r);
             self.stats.events += 1;
+            if hook.stop_after(r) {
+                return StopReason::Interrupted;
+            }
         }
         state.t = t_stop;
         StopReason::ReachedStop
@@ -198,5 +201,9 @@ impl Simulator for NextReaction {
 
     fn stats(&self) -> SimStats {
         self.stats
+    }
+
+    fn stops_on_request(&self) -> bool {
+        true
     }
 }
