@@ -15,6 +15,7 @@ mod malformed;
 mod methods_cli;
 mod parquet_roundtrip;
 mod reproducibility;
+mod routes_models;
 mod sbml;
 mod statistical;
 mod tau_leap;

@@ -11,6 +11,7 @@
 
 pub mod ensemble;
 pub mod report;
+pub mod routes;
 mod targets;
 
 use std::path::PathBuf;
@@ -45,11 +46,16 @@ pub fn validate(settings: &Settings) -> Result<Report, RunError> {
     let started = Instant::now();
     let path = settings.models_dir.join("spine_bidirectional.toml");
     let model = load_model(&path).map_err(|e| RunError::Settings(e.to_string()))?;
+    let route_models = routes::RouteModels::load(&settings.models_dir)?;
     let mut runner = targets::Runner::new(&model, settings);
-    let rows = targets::all(&mut runner)?;
+    let mut rows = targets::all(&mut runner)?;
+    let mut ensembles = runner.ensembles();
+    let (route_rows, route_ensembles) = route_models.rows(settings)?;
+    rows.extend(route_rows);
+    ensembles.extend(route_ensembles);
     Ok(Report {
         rows,
-        ensembles: runner.ensembles(),
+        ensembles,
         wall_seconds: started.elapsed().as_secs_f64(),
         command: settings.command.clone(),
         quick: settings.quick,

@@ -157,7 +157,7 @@ impl<'m> Runner<'m> {
 }
 
 /// Mean, sd of a sample.
-fn mean_sd(x: &[f64]) -> (f64, f64) {
+pub(super) fn mean_sd(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
     let v = x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -165,7 +165,7 @@ fn mean_sd(x: &[f64]) -> (f64, f64) {
 }
 
 /// Welch's 95 % CI for mean(a) − mean(b).
-fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
+pub(super) fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
     let (ma, sa) = mean_sd(a);
     let (mb, sb) = mean_sd(b);
     let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
