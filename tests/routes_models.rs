@@ -264,10 +264,11 @@ fn quick_route_validation_passes() {
         verbose: false,
         command: "tests/routes_models.rs".into(),
     };
-    let (rows, ensembles) = RouteModels::load(&settings.models_dir)
+    let results = RouteModels::load(&settings.models_dir)
         .unwrap()
         .rows(&settings)
         .unwrap();
+    let (rows, ensembles) = (results.rows, results.ensembles);
     let failed: Vec<String> = rows
         .iter()
         .filter(|r| r.pass == Some(false))

@@ -7,7 +7,8 @@
 //! 5-minute tail, compares each trajectory with its own baseline window instead of a sham, and
 //! judges only the sign-level targets (LTD at 1 Hz, more potentiation at 100 Hz than at 1 Hz, no
 //! change under APV, S845 dephosphorylation after LFS); it reports V14 and V15 without judging
-//! them.
+//! them. V18 and V19 (the mGluR and endocannabinoid LTD routes) run on their own models, see
+//! [`routes`].
 
 pub mod ensemble;
 pub mod report;
@@ -50,9 +51,9 @@ pub fn validate(settings: &Settings) -> Result<Report, RunError> {
     let mut runner = targets::Runner::new(&model, settings);
     let mut rows = targets::all(&mut runner)?;
     let mut ensembles = runner.ensembles();
-    let (route_rows, route_ensembles) = route_models.rows(settings)?;
-    rows.extend(route_rows);
-    ensembles.extend(route_ensembles);
+    let routes = route_models.rows(settings)?;
+    rows.extend(routes.rows);
+    ensembles.extend(routes.ensembles);
     Ok(Report {
         rows,
         ensembles,

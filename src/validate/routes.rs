@@ -45,12 +45,8 @@ impl RouteModels {
         })
     }
 
-    /// Runs the V18 and V19 ensembles; returns the report rows and the ensembles run
-    /// (condition, trajectories, reaction events).
-    pub fn rows(
-        &self,
-        settings: &Settings,
-    ) -> Result<(Vec<Row>, Vec<(String, u64, u64)>), RunError> {
+    /// Runs the V18 and V19 ensembles.
+    pub fn rows(&self, settings: &Settings) -> Result<RouteResults, RunError> {
         let mut runner = Runner {
             settings,
             done: Vec::new(),
@@ -62,8 +58,16 @@ impl RouteModels {
             .iter()
             .map(|(k, r)| (k.clone(), r.runs, r.events))
             .collect();
-        Ok((rows, ensembles))
+        Ok(RouteResults { rows, ensembles })
     }
+}
+
+/// What the V18/V19 validation adds to the report.
+pub struct RouteResults {
+    /// The report rows, V18 then V19.
+    pub rows: Vec<Row>,
+    /// Ensembles run: (condition, trajectories, reaction events).
+    pub ensembles: Vec<(String, u64, u64)>,
 }
 
 /// Runs each (model, protocol, variants) once.
