@@ -309,6 +309,28 @@ fn v18(r: &mut Runner, model: &Model) -> Result<Vec<Row>, RunError> {
  ..effect_row("V18", "MPEP blocks", "dhpg_5min + mpep vs its sham", "information (science.md: no mGluR5, no LTD)", n, mpep)
  },
     ];
+    if !quick {
+        // PP-LFS (science.md §2.3), against each trajectory's own baseline: its protocol is
+        // longer than the sham.
+        for variants in [&[][..], &["apv"][..]] {
+            let changes = r
+                .run(model, "pp_lfs", variants, &outcomes)?
+                .outcome("W_change")
+                .to_vec();
+            let label = if variants.is_empty() {
+                "pp_lfs".to_string()
+            } else {
+                "pp_lfs + apv".to_string()
+            };
+            rows.push(info_row(
+                "V18",
+                "PP-LFS: synaptic AMPARs (W) at 55-60 min, vs own baseline",
+                &label,
+                &changes,
+                "%",
+            ));
+        }
+    }
     let result = r.run(model, dhpg, &[], &outcomes)?;
     let nav = model.compartments[0].molecules_per_micromolar();
     let nav_er = model
