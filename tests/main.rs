@@ -19,6 +19,7 @@ mod methods_cli;
 mod parquet_roundtrip;
 mod release_std;
 mod reproducibility;
+mod routes_models;
 mod sbml;
 mod sbml_events;
 mod statistical;

@@ -8,12 +8,14 @@
 //! 5-minute tail, compares each trajectory with its own baseline window instead of a sham, and
 //! judges only the sign-level targets (LTD at 1 Hz, more potentiation at 100 Hz than at 1 Hz, no
 //! change under APV, S845 dephosphorylation after LFS, spine shrinkage during LFS); it reports
-//! V4, V5, V14 and V15 without judging them.
+//! V4, V5, V14 and V15 without judging them. V17 runs on `release_std`, V18 and V19 (the mGluR
+//! and endocannabinoid LTD routes) on their own models, see [`routes`].
 
 mod decoding;
 pub mod ensemble;
 mod release;
 pub mod report;
+pub mod routes;
 mod targets;
 
 use std::path::PathBuf;
@@ -48,12 +50,16 @@ pub fn validate(settings: &Settings) -> Result<Report, RunError> {
     let started = Instant::now();
     let path = settings.models_dir.join("spine_bidirectional.toml");
     let model = load_model(&path).map_err(|e| RunError::Settings(e.to_string()))?;
+    let route_models = routes::RouteModels::load(&settings.models_dir)?;
     let mut runner = targets::Runner::new(&model, settings);
     let mut rows = targets::all(&mut runner)?;
     let mut ensembles = runner.ensembles();
     let (release_rows, release_ensembles) = release::short_term_depression(settings)?;
     rows.extend(release_rows);
     ensembles.extend(release_ensembles);
+    let routes = route_models.rows(settings)?;
+    rows.extend(routes.rows);
+    ensembles.extend(routes.ensembles);
     Ok(Report {
         rows,
         ensembles,

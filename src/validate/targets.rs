@@ -175,7 +175,7 @@ pub(super) fn mean_sd(x: &[f64]) -> (f64, f64) {
 }
 
 /// Welch's 95 % CI for mean(a) − mean(b).
-fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
+pub(super) fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
     let (ma, sa) = mean_sd(a);
     let (mb, sb) = mean_sd(b);
     let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
