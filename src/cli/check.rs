@@ -98,7 +98,11 @@ pub fn describe(model: &Model) -> String {
         }
     }
     if !model.events.is_empty() {
-        let _ = writeln!(w, "\ntriggered events ({}, applied in every run)", model.events.len());
+        let _ = writeln!(
+            w,
+            "\ntriggered events ({}, applied in every run)",
+            model.events.len()
+        );
         for e in &model.events {
             let read: Vec<&str> = e
                 .trigger
@@ -111,7 +115,11 @@ pub fn describe(model: &Model) -> String {
                 "  {:<16} trigger reads [{}]{}, {} assignment(s)",
                 e.name,
                 read.join(", "),
-                if e.trigger.uses_time() { " and time" } else { "" },
+                if e.trigger.uses_time() {
+                    " and time"
+                } else {
+                    ""
+                },
                 e.assignments.len()
             );
         }
