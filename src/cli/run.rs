@@ -44,6 +44,7 @@ fn simulator(args: &RunArgs, net: &Network) -> Result<AnySimulator, CliError> {
             Some(eps) => TauLeapSettings::with_epsilon(eps).map_err(CliError::Usage)?,
             None => TauLeapSettings::default(),
         }),
+        Method::SlowScale => MethodRequest::SlowScale,
     };
     AnySimulator::new(request, net).map_err(CliError::Usage)
 }

@@ -158,6 +158,9 @@ pub struct ReactionSpec {
     /// Custom propensity in events/s.
     #[serde(default)]
     pub propensity: Option<SpannedStr>,
+    /// `fast = true`: a fast reversible pair for `--method slow-scale` (exact methods ignore it).
+    #[serde(default)]
+    pub fast: Option<Spanned<bool>>,
     /// Provenance.
     #[serde(default)]
     pub source: Option<String>,
