@@ -19,3 +19,4 @@ mod sbml;
 mod statistical;
 mod tau_leap;
 mod validate;
+mod slow_scale;

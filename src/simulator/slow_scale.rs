@@ -17,12 +17,16 @@
 //! below [`TAIL`] of the mode's weight, and cached per pair in a direct-mapped table keyed by the
 //! totals (allocated once; a protocol that changes `K` clears it).
 //!
-//! The state the rest of the program sees holds every species: after each slow event that
-//! changes a pair's species and at every stop (recording, outcome window, protocol event) the
-//! pair's species are set to a fresh draw from the conditional law. Slow species are exact; fast
-//! species are samples of their stationary law at that instant, which is what a fast species
-//! that relaxes between two observations is. The [`FireHook`] sees those draws
-//! ([`FireHook::leaped`]) after every event that touches a pair.
+//! The state the rest of the program sees holds every species. Slow species are exact. At every
+//! stop (recording, outcome window, protocol event) the fast species are set to a fresh draw from
+//! their conditional law: a recorded fast species is a sample of what it is at that instant.
+//! Between stops the [`FireHook`] (outcome tracking) is told ([`FireHook::leaped`]), after every
+//! slow event that changes a pair, an unbiased integer rounding of the pair's conditional means:
+//! integrals and window means of fast species are then unbiased estimates of the integrals of
+//! their conditional means, without the noise that holding a draw for the whole interval between
+//! two slow events would add (a draw is held ~ the relaxation rate / slow rate times longer than
+//! the fluctuation it stands for lasts). Peaks and minima of fast species are not those of the
+//! exact process (its fast fluctuations are not simulated).
 //!
 //! The approximation is good when every pair relaxes much faster than the slow channels that read
 //! or change it: [`SimStats::slow_scale_separation`] is the smallest ratio seen of a pair's
@@ -65,8 +69,9 @@ struct PairCache {
     /// `K` the cache was computed with.
     k: f64,
     totals: Vec<(i64, i64)>,
-    /// Support `lo..=hi` of C.
+    /// Support `lo..=hi` of C and its mode.
     lo: Vec<i64>,
+    mode: Vec<i64>,
     hi: Vec<i64>,
     /// Weight of `lo` relative to the mode's.
     w_lo: Vec<f64>,
@@ -300,6 +305,7 @@ impl SlowScale {
                 k: f64::NAN,
                 totals: vec![(-1, -1); CACHE_SLOTS],
                 lo: vec![0; CACHE_SLOTS],
+                mode: vec![0; CACHE_SLOTS],
                 hi: vec![0; CACHE_SLOTS],
                 w_lo: vec![0.0; CACHE_SLOTS],
                 z: vec![0.0; CACHE_SLOTS],
@@ -411,19 +417,46 @@ impl SlowScale {
         }
     }
 
-    /// Draws the species of pair `p` from its current law.
+    /// Sets the species of pair `p` to an unbiased integer rounding of their conditional means:
+    /// C = ⌊E[C]⌋ + 1 with probability frac(E[C]), else ⌊E[C]⌋ (A and B follow from the totals).
+    fn settle<R: Rng + ?Sized>(&self, p: usize, counts: &mut [i64], rng: &mut R) {
+        let (pair, cache) = (&self.pairs[p], &self.caches[p]);
+        let slot = cache.current;
+        let (ta, tb) = cache.totals[slot];
+        let mean = cache.moments[slot * pair.keys.len() + 2];
+        let floor = mean.floor();
+        let c = floor as i64 + i64::from(uniform01(rng) < mean - floor);
+        set_pair(pair, counts, ta, tb, c);
+    }
+
+    /// Draws the species of pair `p` from its current law: inversion over the support taken in
+    /// the order mode, mode + 1, mode − 1, mode + 2, … (O(sd) steps on average).
     fn draw<R: Rng + ?Sized>(&self, p: usize, counts: &mut [i64], rng: &mut R) {
         let (pair, cache) = (&self.pairs[p], &self.caches[p]);
         let slot = cache.current;
         let (ta, tb) = cache.totals[slot];
+        let (k, has_b) = (cache.k, pair.b.is_some());
         let target = uniform01(rng) * cache.z[slot];
-        let (mut c, hi) = (cache.lo[slot], cache.hi[slot]);
-        let mut w = cache.w_lo[slot];
-        let mut acc = w;
-        while acc <= target && c < hi {
-            w *= ratio(cache.k, pair.b.is_some(), ta, tb, c);
-            c += 1;
-            acc += w;
+        let (lo, hi, mode) = (cache.lo[slot], cache.hi[slot], cache.mode[slot]);
+        let (mut up, mut down, mut w_up, mut w_down, mut acc) = (mode, mode, 1.0, 1.0, 1.0);
+        // Rounding can leave the target just above the sum: then the last point taken.
+        let mut c = mode;
+        while acc <= target && (up < hi || down > lo) {
+            if up < hi {
+                w_up *= ratio(k, has_b, ta, tb, up);
+                up += 1;
+                acc += w_up;
+                c = up;
+                if acc > target {
+                    break;
+                }
+            }
+            if down > lo {
+                w_down /= ratio(k, has_b, ta, tb, down - 1);
+                down -= 1;
+                acc += w_down;
+                c = down;
+            }
         }
         set_pair(pair, counts, ta, tb, c);
     }
@@ -570,6 +603,7 @@ fn compute_law(pair: &FastPair, cache: &mut PairCache, slot: usize, ta: i64, tb:
     }
     cache.totals[slot] = (ta, tb);
     cache.lo[slot] = c;
+    cache.mode[slot] = mode;
     cache.hi[slot] = hi;
     cache.w_lo[slot] = w;
     cache.z[slot] = z;
@@ -651,6 +685,12 @@ impl Simulator for SlowScale {
         hook: &mut H,
     ) -> StopReason {
         self.resum();
+        // The counts hold a draw (from the last stop) or what a protocol action left: from now
+        // on the hook follows the conditional means (see the module doc).
+        for p in 0..self.pairs.len() {
+            self.settle(p, &mut state.counts, rng);
+        }
+        hook.leaped(state.t, &state.counts);
         loop {
             if self.total <= self.resum_below {
                 self.resum();
@@ -685,7 +725,7 @@ impl Simulator for SlowScale {
                     let (ta, tb) = totals(&self.pairs[p], &state.counts);
                     let cache = &mut self.caches[p];
                     cache.current = lookup(&self.pairs[p], cache, ta, tb);
-                    self.draw(p, &mut state.counts, rng);
+                    self.settle(p, &mut state.counts, rng);
                 }
                 hook.leaped(t_next, &state.counts);
             }
@@ -708,11 +748,10 @@ impl Simulator for SlowScale {
             }
         }
         state.t = t_stop;
-        // The fast species relaxed since the last event: a fresh draw at the stop.
+        // What the driver records at the stop: a draw of the fast species from their law.
         for p in 0..self.pairs.len() {
             self.draw(p, &mut state.counts, rng);
         }
-        hook.leaped(t_stop, &state.counts);
         self.note_separation(state);
         StopReason::ReachedStop
     }
