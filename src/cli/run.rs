@@ -269,6 +269,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             totals.sim.exact_steps,
             totals.sim.rejected_leaps,
         ],
+        slow_scale_separation: totals.sim.slow_scale_separation,
     };
     record.write(&layout)?;
     let seconds = started.elapsed().as_secs_f64();
