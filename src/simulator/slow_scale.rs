@@ -121,8 +121,15 @@ pub struct SlowScale {
     stats: SimStats,
 }
 
+/// The falling factorial `n (n − 1) … (n − k + 1)`.
+#[inline]
 fn falling(n: i64, k: u32) -> f64 {
-    (0..k as i64).map(|j| (n - j) as f64).product()
+    match k {
+        0 => 1.0,
+        1 => n as f64,
+        2 => n as f64 * (n - 1) as f64,
+        _ => (0..k as i64).map(|j| (n - j) as f64).product(),
+    }
 }
 
 impl SlowScale {
