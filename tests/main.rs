@@ -16,7 +16,7 @@ mod methods_cli;
 mod parquet_roundtrip;
 mod reproducibility;
 mod sbml;
+mod slow_scale;
 mod statistical;
 mod tau_leap;
 mod validate;
-mod slow_scale;

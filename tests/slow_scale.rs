@@ -17,10 +17,10 @@ use std::path::Path;
 
 use spinesim::ensemble::trajectory_rng;
 use spinesim::model::{parse_model, Model};
-use spinesim::trajectory::{Trajectory, Worker};
 use spinesim::network::Network;
 use spinesim::outcome::OutcomeValue;
 use spinesim::simulator::{AnySimulator, MethodRequest, SimStats};
+use spinesim::trajectory::{Trajectory, Worker};
 
 use crate::common::{
     ks_two_sample, ks_two_sample_critical, mean_var, model, pearson, shipped_model, z_critical,
@@ -82,7 +82,12 @@ fast = true
 /// Poisson, √((2 + κ)/n) with excess kurtosis κ = (1 − 6pq)/(npq) = −0.02 for the binomial);
 /// correlation of A and C against 0 (se 1/√n).
 fn birth_death_pair_check(unbind_factor: f64) -> Result<SimStats, String> {
-    let s = Setup::new(model(&birth_death_pair_toml(unbind_factor)), None, 10.0, 10.0);
+    let s = Setup::new(
+        model(&birth_death_pair_toml(unbind_factor)),
+        None,
+        10.0,
+        10.0,
+    );
     let (col_a, col_c) = (s.column("A"), s.column("C"));
     let row = s.row_at(10.0);
     let runs = 4000;
@@ -102,7 +107,10 @@ fn birth_death_pair_check(unbind_factor: f64) -> Result<SimStats, String> {
             "variance A",
             (var_a / 50.0 - 1.0) / ((2.0 + 1.0 / 50.0) / n).sqrt(),
         ),
-        ("variance C", (var_c / 25.0 - 1.0) / ((2.0 - 0.02) / n).sqrt()),
+        (
+            "variance C",
+            (var_c / 25.0 - 1.0) / ((2.0 - 0.02) / n).sqrt(),
+        ),
         ("correlation A, C", pearson(&a, &c) * n.sqrt()),
     ];
     eprintln!(
@@ -210,7 +218,10 @@ rate = "{k2:?} /uM/s"
         let (mean, _) = mean_var(values);
         let z = (mean - mean_exact) / (mean_exact / runs as f64).sqrt();
         eprintln!("{name}: mean {mean:.1}, exact {mean_exact}, z = {z:.2}");
-        assert!(z.abs() < crit, "{name}: z = {z:.2}, |z| must be < {crit:.2}");
+        assert!(
+            z.abs() < crit,
+            "{name}: z = {z:.2}, |z| must be < {crit:.2}"
+        );
     }
 }
 
@@ -348,8 +359,14 @@ fn buffer_model_matches_exact_ssa() {
         &slow,
         &["CaS(0.25 s)", "CaS(0.5 s)", "Ca integral"],
     );
-    assert!(worst < 1.0, "slow-scale differs from exact SSA: worst statistic / critical = {worst:.3}");
-    assert!(slow_stats.events * 10 < exact_stats.events, "no saving: {slow_stats:?}");
+    assert!(
+        worst < 1.0,
+        "slow-scale differs from exact SSA: worst statistic / critical = {worst:.3}"
+    );
+    assert!(
+        slow_stats.events * 10 < exact_stats.events,
+        "no saving: {slow_stats:?}"
+    );
 }
 
 /// `spine_ltd_core` with the buffer A12/A13 written as one reversible reaction marked fast, and
@@ -371,7 +388,9 @@ fast = true
     let end = start + text[start..].find("\n\n").expect("its end");
     let mut text = format!("{}{}", &text[..start], &text[end + 2..]);
     assert!(text.contains(buffer_fast) && !text.contains("A13_buffer_unbind"));
-    let cut = text.find("\n[[protocols]]").expect("the model has protocols");
+    let cut = text
+        .find("\n[[protocols]]")
+        .expect("the model has protocols");
     text.truncate(cut);
     text + extra
 }
@@ -417,7 +436,8 @@ window = ["0.5 s", "end"]
     );
     let s = Setup::new(model(&text), Some("lfs_short"), 2.0, 0.5);
     let runs = 250;
-    let (exact, exact_stats) = samples(&s, MethodRequest::Direct, 71, runs, &[2.0], &["CaN_active"]);
+    let (exact, exact_stats) =
+        samples(&s, MethodRequest::Direct, 71, runs, &[2.0], &["CaN_active"]);
     let (slow, slow_stats) = samples(&s, SLOW, 72, runs, &[2.0], &["CaN_active"]);
     eprintln!("spine_ltd_core: exact {exact_stats:?}\n                slow-scale {slow_stats:?}");
     let worst = compare(
@@ -426,8 +446,14 @@ window = ["0.5 s", "end"]
         &slow,
         &["CaN_active(2 s)", "Ca integral", "CaN_active integral"],
     );
-    assert!(worst < 1.0, "slow-scale differs from exact SSA: worst statistic / critical = {worst:.3}");
-    assert!(slow_stats.events * 4 < exact_stats.events, "no saving: {slow_stats:?}");
+    assert!(
+        worst < 1.0,
+        "slow-scale differs from exact SSA: worst statistic / critical = {worst:.3}"
+    );
+    assert!(
+        slow_stats.events * 4 < exact_stats.events,
+        "no saving: {slow_stats:?}"
+    );
 }
 
 /// The `fast` marks change nothing for exact methods: `benches/models/spine_bidirectional_fast.toml`
@@ -469,8 +495,8 @@ fn separation_diagnostic_on_the_bidirectional_copy() {
 }
 
 fn bidirectional_fast() -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("benches/models/spine_bidirectional_fast.toml");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/models/spine_bidirectional_fast.toml");
     spinesim::model::load_model(&path).expect("the bench copy loads")
 }
 
@@ -481,7 +507,10 @@ fn bidirectional_fast() -> Model {
 fn slow_scale_allocates_nothing_per_event() {
     let mut spine = bidirectional_fast();
     spine.outcomes.clear();
-    for (name, m, t_stop) in [("spine", &spine, 5.0), ("buffer", &model(&buffer_toml()), 800.0)] {
+    for (name, m, t_stop) in [
+        ("spine", &spine, 5.0),
+        ("buffer", &model(&buffer_toml()), 800.0),
+    ] {
         let (stats, allocated) = crate::allocation::count_method(m, SLOW, t_stop);
         assert!(stats.events > 50_000, "{name}: too few events: {stats:?}");
         assert_eq!(allocated, 0, "{name}: {allocated} allocations in {stats:?}");
@@ -490,12 +519,19 @@ fn slow_scale_allocates_nothing_per_event() {
     let sim = AnySimulator::new(SLOW, &s.net).unwrap();
     let mut worker = Worker::new(&s.net, &s.plan, sim);
     let mut out = Trajectory::default();
-    worker.simulate(&mut trajectory_rng(9, 0), &mut out).unwrap();
+    worker
+        .simulate(&mut trajectory_rng(9, 0), &mut out)
+        .unwrap();
     let before = crate::allocation::allocations();
-    worker.simulate(&mut trajectory_rng(9, 1), &mut out).unwrap();
+    worker
+        .simulate(&mut trajectory_rng(9, 1), &mut out)
+        .unwrap();
     let allocated = crate::allocation::allocations() - before;
     assert!(out.events > 1000, "{}", out.events);
-    assert_eq!(allocated, 0, "{allocated} allocations in a pulsed trajectory");
+    assert_eq!(
+        allocated, 0,
+        "{allocated} allocations in a pulsed trajectory"
+    );
 }
 
 #[track_caller]
@@ -537,13 +573,19 @@ fn bad_fast_declarations_are_located_errors() {
         "[[reactions]]\nname = \"r1\"\nequation = \"A -> B\"\nrate = \"1 /s\"\nfast = true\n",
     );
     let e = load_error(&one_way);
-    assert!(e.contains("fast.toml:23") && e.contains("r1") && e.contains("only for reversible"), "{e}");
+    assert!(
+        e.contains("fast.toml:23") && e.contains("r1") && e.contains("only for reversible"),
+        "{e}"
+    );
 
     let dimer = pair_model(
         "[[reactions]]\nname = \"r2\"\nequation = \"2 A <-> B\"\nrate = \"1 /uM/s\"\nreverse = \"1 /s\"\nfast = true\n",
     );
     let e = load_error(&dimer);
-    assert!(e.contains("fast.toml:24") && e.contains("r2") && e.contains("'A + B <-> C'"), "{e}");
+    assert!(
+        e.contains("fast.toml:24") && e.contains("r2") && e.contains("'A + B <-> C'"),
+        "{e}"
+    );
 
     let three = pair_model(
         "[[reactions]]\nname = \"r3\"\nequation = \"A + B <-> C + D\"\nrate = \"1 /uM/s\"\nreverse = \"1 /uM/s\"\nfast = true\n",
@@ -556,7 +598,10 @@ fn bad_fast_declarations_are_located_errors() {
     );
     let e = load_error(&shared);
     assert!(
-        e.contains("fast.toml:31") && e.contains("r5") && e.contains("'C'") && e.contains("'r4' (line 24)"),
+        e.contains("fast.toml:31")
+            && e.contains("r5")
+            && e.contains("'C'")
+            && e.contains("'r4' (line 24)"),
         "{e}"
     );
 
@@ -585,5 +630,8 @@ fn slow_scale_refuses_what_it_cannot_average() {
          [[reactions]]\nname = \"reads_both\"\nequation = \"-> A\"\npropensity = \"1[1/s] * B / (1 + C)\"\n",
     );
     let e = AnySimulator::new(SLOW, &Network::compile(&model(&two_pairs))).unwrap_err();
-    assert!(e.contains("reads_both") && e.contains("p1") && e.contains("p2"), "{e}");
+    assert!(
+        e.contains("reads_both") && e.contains("p1") && e.contains("p2"),
+        "{e}"
+    );
 }

@@ -807,9 +807,15 @@ impl<'a> Loader<'a> {
                 continue;
             };
             let fast = match r.fast.as_ref().filter(|f| *f.get_ref()) {
-                Some(flag) => {
-                    self.fast_pair(flag.span(), name, eq.reversible, &reactants, &products, &species_names, &mut fast_species)
-                }
+                Some(flag) => self.fast_pair(
+                    flag.span(),
+                    name,
+                    eq.reversible,
+                    &reactants,
+                    &products,
+                    &species_names,
+                    &mut fast_species,
+                ),
                 None => false,
             };
             let forward = Reaction {
@@ -872,11 +878,22 @@ impl<'a> Loader<'a> {
         claimed: &mut HashMap<usize, (String, usize)>,
     ) -> bool {
         if !reversible {
-            self.error(span, "reaction", name, "`fast = true` is only for reversible mass-action reactions (<->)".into());
+            self.error(
+                span,
+                "reaction",
+                name,
+                "`fast = true` is only for reversible mass-action reactions (<->)".into(),
+            );
             return false;
         }
-        let (one, other) = if reactants.len() <= products.len() { (reactants, products) } else { (products, reactants) };
-        let distinct = !reactants.iter().any(|(s, _)| products.iter().any(|(t, _)| s == t));
+        let (one, other) = if reactants.len() <= products.len() {
+            (reactants, products)
+        } else {
+            (products, reactants)
+        };
+        let distinct = !reactants
+            .iter()
+            .any(|(s, _)| products.iter().any(|(t, _)| s == t));
         let unit = reactants.iter().chain(products).all(|&(_, n)| n == 1);
         if !(one.len() == 1 && (1..=2).contains(&other.len()) && distinct && unit) {
             self.error(span, "reaction", name, "a fast reaction must have the form 'A <-> B' or 'A + B <-> C' (distinct species, stoichiometry 1)".into());

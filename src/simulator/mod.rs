@@ -63,7 +63,8 @@ impl SimStats {
         self.leaps += other.leaps;
         self.exact_steps += other.exact_steps;
         self.rejected_leaps += other.rejected_leaps;
-        self.slow_scale_separation = match (self.slow_scale_separation, other.slow_scale_separation) {
+        self.slow_scale_separation = match (self.slow_scale_separation, other.slow_scale_separation)
+        {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };

@@ -178,9 +178,11 @@ impl SlowScale {
             });
         }
         if pairs.is_empty() {
-            return Err("--method slow-scale: no reaction is declared `fast = true` \
+            return Err(
+                "--method slow-scale: no reaction is declared `fast = true` \
                         (see docs/slow_scale.md)"
-                .into());
+                    .into(),
+            );
         }
         let mut fast_channel = vec![false; net.n_channels()];
         for p in &pairs {
@@ -370,7 +372,11 @@ impl SlowScale {
                 || k.is_nan()
             {
                 // Both constants 0 (no stationary law) or an invalid constant.
-                let value = if k.is_nan() { f64::NAN } else { bind.min(unbind) };
+                let value = if k.is_nan() {
+                    f64::NAN
+                } else {
+                    bind.min(unbind)
+                };
                 return Err(StopReason::InvalidPropensity {
                     channel: pair.bind,
                     value,
@@ -407,7 +413,11 @@ impl SlowScale {
                 let (pair, cache) = (&self.pairs[pair as usize], &self.caches[pair as usize]);
                 let slot = cache.current;
                 let (ta, tb) = cache.totals[slot];
-                let saved = [state.counts[pair.a], pair.b.map_or(0, |b| state.counts[b]), state.counts[pair.c]];
+                let saved = [
+                    state.counts[pair.a],
+                    pair.b.map_or(0, |b| state.counts[b]),
+                    state.counts[pair.c],
+                ];
                 let (mut w, mut sum) = (cache.w_lo[slot], 0.0);
                 for c in cache.lo[slot]..=cache.hi[slot] {
                     set_pair(pair, &mut state.counts, ta, tb, c);
@@ -722,8 +732,7 @@ impl Simulator for SlowScale {
             }
             state.t = t_next;
             net.fire(r, &mut state.counts);
-            let touched =
-                self.touched_start[r] as usize..self.touched_start[r + 1] as usize;
+            let touched = self.touched_start[r] as usize..self.touched_start[r + 1] as usize;
             if touched.is_empty() {
                 hook.fired(r, t_next);
             } else {
