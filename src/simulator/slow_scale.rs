@@ -144,17 +144,19 @@ impl SlowScale {
                 continue;
             }
             let reactants = net.reactants(r);
-            // The binding channel has the two reactants (either of the two for A ⇌ C: the first).
-            let partner = (0..net.n_channels())
-                .find(|&q| {
-                    q != r && net.is_fast(q) && net.reactants(q) == products(net, r).as_slice()
-                })
-                .ok_or_else(|| {
-                    format!(
-                        "fast reaction '{}' has no reverse channel",
-                        net.channel_names()[r]
-                    )
-                })?;
+            // A reversible reaction compiles to `NAME` and then `NAME.rev`. The binding channel
+            // has the two reactants (for A ⇌ C: the forward one).
+            let partner = r + 1;
+            let names = net.channel_names();
+            if partner >= net.n_channels()
+                || !net.is_fast(partner)
+                || names[partner] != format!("{}.rev", names[r])
+            {
+                return Err(format!(
+                    "fast reaction '{}' has no reverse channel next to it",
+                    names[r]
+                ));
+            }
             let (bind, unbind) = if reactants.len() >= net.reactants(partner).len() {
                 (r, partner)
             } else {
@@ -624,28 +626,6 @@ fn compute_law(pair: &FastPair, cache: &mut PairCache, slot: usize, ta: i64, tb:
     cache.hi[slot] = hi;
     cache.w_lo[slot] = w;
     cache.z[slot] = z;
-}
-
-/// The species a channel produces, as (species, stoichiometry) sorted like reactants.
-fn products(net: &Network, r: usize) -> Vec<(u32, u32)> {
-    let mut out: Vec<(u32, u32)> = net
-        .reactants(r)
-        .iter()
-        .map(|&(s, n)| (s, n as i64))
-        .chain(net.changes(r).map(|(s, d)| (s as u32, d)))
-        .fold(Vec::<(u32, i64)>::new(), |mut acc, (s, d)| {
-            match acc.iter_mut().find(|(t, _)| *t == s) {
-                Some((_, n)) => *n += d,
-                None => acc.push((s, d)),
-            }
-            acc
-        })
-        .into_iter()
-        .filter(|&(_, n)| n > 0)
-        .map(|(s, n)| (s, n as u32))
-        .collect();
-    out.sort_unstable();
-    out
 }
 
 impl Simulator for SlowScale {
