@@ -659,3 +659,54 @@ fn slow_scale_refuses_what_it_cannot_average() {
         "{e}"
     );
 }
+
+/// `spinesim run --method slow-scale` names the method and the separation diagnostic in
+/// `run.json`, and warns on stderr when the separation is poor; without a fast reaction it is a
+/// usage error naming the cause.
+#[test]
+fn cli_runs_slow_scale_and_reports_the_separation() {
+    let bin = env!("CARGO_BIN_EXE_spinesim");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("pair.toml");
+    // unbind × 0.001: almost all A is bound, so the pair relaxes at ≲ 2× the slow rates.
+    std::fs::write(&path, birth_death_pair_toml(0.001)).unwrap();
+    let out_dir = tmp.path().join("out");
+    let run = |method: &str| {
+        std::process::Command::new(bin)
+            .args(["run", path.to_str().unwrap(), "--t-end", "5", "--runs", "4"])
+            .args([
+                "--method",
+                method,
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--force",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("slow-scale");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: slow-scale separation fell to"),
+        "{stderr}"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["method"], "slow-scale");
+    let separation = meta["slow_scale_separation"].as_f64().expect("reported");
+    assert!(separation > 0.0 && separation < 10.0, "{separation}");
+
+    std::fs::write(
+        &path,
+        birth_death_pair_toml(1.0).replace("fast = true\n", ""),
+    )
+    .unwrap();
+    let out = run("slow-scale");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("no reaction is declared `fast = true`"),
+        "{stderr}"
+    );
+}
