@@ -710,3 +710,38 @@ fn cli_runs_slow_scale_and_reports_the_separation() {
         "{stderr}"
     );
 }
+
+/// A protocol that changes a fast pair's constant (here `koff` halved at 5 s, so K λa = 2) gets
+/// the new law: at 15 s C ~ Binomial(100, 2/3) (mean 66.67, sd 4.71) and A ~ Poisson(50), as in
+/// `birth_death_pair_check`. n = 2000, z on both means at family-wise α = 0.001 (α/2 each);
+/// the old law would put mean C at 50 (z ≈ −160).
+#[test]
+fn a_protocol_that_changes_k_changes_the_law() {
+    let text = birth_death_pair_toml(1.0).replace(
+        "reverse = \"1000.0 /s\"\nfast = true",
+        "reverse = \"koff\"\nfast = true\n[[parameters]]\nname = \"koff\"\nvalue = \"1000 /s\"\n\
+         [[protocols]]\nname = \"halve\"\n[[protocols.events]]\ntime = \"5 s\"\n\
+         actions = [ { scale = \"koff\", factor = 0.5 } ]",
+    );
+    assert!(text.contains("koff"), "{text}");
+    let s = Setup::new(model(&text), Some("halve"), 15.0, 15.0);
+    let (row, col_a, col_c) = (s.row_at(15.0), s.column("A"), s.column("C"));
+    let runs = 2000;
+    let (mut a, mut c) = (Vec::new(), Vec::new());
+    s.run_method(SLOW, 17, runs, |t| {
+        a.push(s.value(t, row, col_a));
+        c.push(s.value(t, row, col_c));
+    });
+    let n = runs as f64;
+    let crit = z_critical(0.001 / 2.0);
+    let (mean_a, _) = mean_var(&a);
+    let (mean_c, _) = mean_var(&c);
+    let p = 2.0 / 3.0;
+    let z_a = (mean_a - 50.0) / (50.0 / n).sqrt();
+    let z_c = (mean_c - 100.0 * p) / (100.0 * p * (1.0 - p) / n).sqrt();
+    eprintln!("K doubled at 5 s: A {mean_a:.3} (z = {z_a:.2}), C {mean_c:.3} (z = {z_c:.2})");
+    assert!(
+        z_a.abs() < crit && z_c.abs() < crit,
+        "|z| must be < {crit:.2}"
+    );
+}
