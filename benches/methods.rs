@@ -1,7 +1,8 @@
 //! Every spinesim method next to rebop, in one criterion run: ns per reaction event.
 //!
 //! Run with `cargo bench --bench methods` (groups `birth_death`, `vilar_oscillator`,
-//! `spine_camkii_can`, `spine_ltd_core`; `cargo bench --bench methods -- _ci` is a ≈ 10 s smoke
+//! `spine_camkii_can`, `spine_ltd_core`, `spine_bidirectional_fast` (direct against the
+//! slow-scale SSA); `cargo bench --bench methods -- _ci` is a ≈ 10 s smoke
 //! run). For each model the trajectory is first run (untimed, direct method) from the initial state
 //! to the start of a slice; every entry then simulates the same slice from that same state:
 //!
@@ -168,6 +169,18 @@ impl<'n> Workload<'n> {
     }
 
     fn spinesim(&self, g: &mut BenchmarkGroup<'_, WallTime>, label: &str, request: MethodRequest) {
+        self.spinesim_per(g, label, request, None);
+    }
+
+    /// Like `spinesim`, with the throughput given as `per_events` events (the exact method's
+    /// count, for an approximate method that fires fewer) instead of the events it fires.
+    fn spinesim_per(
+        &self,
+        g: &mut BenchmarkGroup<'_, WallTime>,
+        label: &str,
+        request: MethodRequest,
+        per_events: Option<u64>,
+    ) -> u64 {
         let (net, t_stop) = (self.net, self.t_stop);
         let setup = || {
             let mut sim = AnySimulator::new(request, net).expect("method runs the model");
@@ -182,11 +195,12 @@ impl<'n> Workload<'n> {
         let events = run(setup()).0.stats().events;
         assert_eq!(run(setup()).0.stats().events, events, "not reproducible");
         eprintln!("{}: spinesim/{label}: {events} events", self.slice);
-        g.throughput(Throughput::Elements(events));
+        g.throughput(Throughput::Elements(per_events.unwrap_or(events)));
         let id = BenchmarkId::new(format!("spinesim/{label}"), &self.slice);
         g.bench_function(id, |b| {
             b.iter_batched(setup, |input| run(black_box(input)), BatchSize::SmallInput)
         });
+        events
     }
 
     fn rebop_runtime(&self, g: &mut BenchmarkGroup<'_, WallTime>) {
@@ -291,5 +305,26 @@ fn spine_ltd_core(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ci, birth_death, vilar, camkii, spine_ltd_core);
+/// `spine_bidirectional` with the Ca buffer and neurogranin binding marked `fast = true`
+/// (`benches/models/spine_bidirectional_fast.toml`): the direct method against the slow-scale
+/// SSA over the same slice at rest. Both entries' throughput is the direct method's event count,
+/// so `thrpt` compares simulated time per second (the slow-scale SSA fires ≈ 9× fewer events).
+fn spine_bidirectional_fast(c: &mut Criterion) {
+    let net = load("benches/models/spine_bidirectional_fast.toml");
+    let mut g = group(c, "spine_bidirectional_fast", false);
+    let w = Workload::new(&net, 1.0, 3.0);
+    let exact = w.spinesim_per(&mut g, "direct", MethodRequest::Direct, None);
+    w.spinesim_per(&mut g, "slow-scale", MethodRequest::SlowScale, Some(exact));
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    ci,
+    birth_death,
+    vilar,
+    camkii,
+    spine_ltd_core,
+    spine_bidirectional_fast
+);
 criterion_main!(benches);

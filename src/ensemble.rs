@@ -66,7 +66,7 @@ pub struct EnsembleConfig {
 }
 
 /// What an ensemble did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct EnsembleStats {
     /// Trajectories completed and handed to the sink.
     pub trajectories: u64,

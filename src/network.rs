@@ -141,6 +141,11 @@ pub struct Network {
     reactant_start: Vec<u32>,
     /// (species, stoichiometry) of every channel's reactants, CSR by channel.
     reactant_terms: Vec<(u32, u32)>,
+    /// Species each channel's propensity reads (sorted), CSR by channel.
+    read_start: Vec<u32>,
+    read_species: Vec<u32>,
+    /// Channels of reactions declared `fast = true`.
+    fast: Vec<bool>,
 }
 
 impl Network {
@@ -263,7 +268,17 @@ impl Network {
             dependents_start.push(dependents.len() as u32);
         }
 
+        let mut read_start = vec![0u32];
+        let mut read_species = Vec::new();
+        for read in &reads {
+            read_species.extend_from_slice(read);
+            read_start.push(read_species.len() as u32);
+        }
+
         Network {
+            read_start,
+            read_species,
+            fast: model.reactions.iter().map(|r| r.fast).collect(),
             species_names: model.species.iter().map(|s| s.name.clone()).collect(),
             channel_names: model.reactions.iter().map(|r| r.name.clone()).collect(),
             initial_counts: model.species.iter().map(|s| s.initial).collect(),
@@ -411,6 +426,22 @@ impl Network {
     /// The reactants of channel `r`: (species, stoichiometry) pairs.
     pub fn reactants(&self, r: usize) -> &[(u32, u32)] {
         &self.reactant_terms[self.reactant_start[r] as usize..self.reactant_start[r + 1] as usize]
+    }
+
+    /// The species channel `r`'s propensity reads (reactants and, for a custom expression, every
+    /// species it names), sorted.
+    pub fn reads(&self, r: usize) -> &[u32] {
+        &self.read_species[self.read_start[r] as usize..self.read_start[r + 1] as usize]
+    }
+
+    /// True when channel `r` belongs to a reaction declared `fast = true`.
+    pub fn is_fast(&self, r: usize) -> bool {
+        self.fast[r]
+    }
+
+    /// True when channel `r`'s propensity is a custom expression.
+    pub fn is_custom(&self, r: usize) -> bool {
+        matches!(self.kernels[r], Kernel::Custom(_))
     }
 
     /// For a channel with a custom propensity, a bound on its elasticity `|∂ ln a / ∂ ln n|` with

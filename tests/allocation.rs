@@ -62,7 +62,7 @@ pub fn allocations() -> u64 {
 
 /// Fires events from the initial state up to `t_stop` with `method` and returns (counters,
 /// allocations).
-fn count_method(model: &Model, method: MethodRequest, t_stop: f64) -> (SimStats, u64) {
+pub(crate) fn count_method(model: &Model, method: MethodRequest, t_stop: f64) -> (SimStats, u64) {
     let net = Network::compile(model);
     let mut state = net.initial_state();
     let mut sim = AnySimulator::new(method, &net).unwrap();

@@ -22,6 +22,7 @@ mod reproducibility;
 mod routes_models;
 mod sbml;
 mod sbml_events;
+mod slow_scale;
 mod statistical;
 mod tau_leap;
 mod validate;

@@ -98,6 +98,9 @@ pub enum Method {
     NextReaction,
     /// Adaptive tau-leaping (Cao, Gillespie & Petzold 2006), approximate; see `--tau-epsilon`.
     TauLeap,
+    /// Slow-scale SSA (Cao, Gillespie & Petzold 2005) over the reactions marked `fast = true`,
+    /// approximate; see docs/slow_scale.md.
+    SlowScale,
 }
 
 /// `spinesim run`.

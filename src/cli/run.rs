@@ -44,6 +44,7 @@ fn simulator(args: &RunArgs, net: &Network) -> Result<AnySimulator, CliError> {
             Some(eps) => TauLeapSettings::with_epsilon(eps).map_err(CliError::Usage)?,
             None => TauLeapSettings::default(),
         }),
+        Method::SlowScale => MethodRequest::SlowScale,
     };
     AnySimulator::new(request, net).map_err(CliError::Usage)
 }
@@ -272,6 +273,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             totals.sim.exact_steps,
             totals.sim.rejected_leaps,
         ],
+        slow_scale_separation: totals.sim.slow_scale_separation,
     };
     record.write(&layout)?;
     let seconds = started.elapsed().as_secs_f64();
@@ -297,9 +299,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             totals.events as f64 / seconds,
             out_dir.display()
         );
+        if let Some(separation) = report.metadata.slow_scale_separation {
+            if separation < SLOW_SCALE_WARN_BELOW {
+                eprintln!(
+                    "spinesim: warning: slow-scale separation fell to {separation:.3} (a fast pair's relaxation rate / the slow propensity touching it); below {SLOW_SCALE_WARN_BELOW} the method is not guaranteed accurate, see docs/slow_scale.md"
+                );
+            }
+        }
     }
     Ok(())
 }
+
+/// `run` warns when the slow-scale SSA's separation diagnostic fell below this.
+const SLOW_SCALE_WARN_BELOW: f64 = 10.0;
 
 /// `K/N` with 0 ≤ K < N.
 fn parse_shard(s: &str) -> Result<(u64, u64), CliError> {

@@ -741,6 +741,8 @@ impl<'a> Loader<'a> {
         let mut out = Vec::new();
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let species_names: Vec<&str> = species.iter().map(|s| s.name.as_str()).collect();
+        // Species already in a fast reaction: (reaction name, line).
+        let mut fast_species: HashMap<usize, (String, usize)> = HashMap::new();
         for r in specs {
             let name = r.name.get_ref();
             if let Some(first) = seen.insert(name, r.name.span().start) {
@@ -799,17 +801,31 @@ impl<'a> Loader<'a> {
             ) else {
                 continue;
             };
+            let fast = match r.fast.as_ref().filter(|f| *f.get_ref()) {
+                Some(flag) => self.fast_pair(
+                    flag.span(),
+                    name,
+                    eq.reversible,
+                    &reactants,
+                    &products,
+                    &species_names,
+                    &mut fast_species,
+                ),
+                None => false,
+            };
             let forward = Reaction {
                 name: name.clone(),
                 reactants: reactants.clone(),
                 products: products.clone(),
                 law: RateLaw::Custom(expr::Expr::Num(0.0)),
+                fast,
             };
             let backward = Reaction {
                 name: format!("{name}.rev"),
                 reactants: products,
                 products: reactants,
                 law: RateLaw::Custom(expr::Expr::Num(0.0)),
+                fast,
             };
             let rate_compartment = match &r.compartment {
                 None => None,
@@ -850,6 +866,57 @@ impl<'a> Loader<'a> {
             }
         }
         out
+    }
+
+    /// Checks a `fast = true` declaration (at `span`) of reaction `name`: a reversible
+    /// `A <-> B` or `A + B <-> C` (each species once, stoichiometry 1) whose species are in no
+    /// other fast reaction (`claimed` maps a species to the fast reaction and line that hold it).
+    /// True when it is a valid fast pair; otherwise the error is recorded.
+    #[allow(clippy::too_many_arguments)]
+    fn fast_pair(
+        &mut self,
+        span: Range<usize>,
+        name: &str,
+        reversible: bool,
+        reactants: &[(usize, u32)],
+        products: &[(usize, u32)],
+        species_names: &[&str],
+        claimed: &mut HashMap<usize, (String, usize)>,
+    ) -> bool {
+        if !reversible {
+            self.error(
+                span,
+                "reaction",
+                name,
+                "`fast = true` is only for reversible mass-action reactions (<->)".into(),
+            );
+            return false;
+        }
+        let (one, other) = if reactants.len() <= products.len() {
+            (reactants, products)
+        } else {
+            (products, reactants)
+        };
+        let distinct = !reactants
+            .iter()
+            .any(|(s, _)| products.iter().any(|(t, _)| s == t));
+        let unit = reactants.iter().chain(products).all(|&(_, n)| n == 1);
+        if !(one.len() == 1 && (1..=2).contains(&other.len()) && distinct && unit) {
+            self.error(span, "reaction", name, "a fast reaction must have the form 'A <-> B' or 'A + B <-> C' (distinct species, stoichiometry 1)".into());
+            return false;
+        }
+        let line = self.sources.locate(span.start).1;
+        for &(s, _) in reactants.iter().chain(products) {
+            if let Some((other, other_line)) = claimed.get(&s) {
+                let msg = format!("species '{}' is already in fast reaction '{other}' (line {other_line}); fast reactions must not share species", species_names[s]);
+                self.error(span, "reaction", name, msg);
+                return false;
+            }
+        }
+        for &(s, _) in reactants.iter().chain(products) {
+            claimed.insert(s, (name.to_string(), line));
+        }
+        true
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -127,6 +127,9 @@ pub struct Reaction {
     pub products: Vec<(usize, u32)>,
     /// How the propensity is computed.
     pub law: RateLaw,
+    /// Declared fast (`fast = true`, both channels of a reversible reaction): averaged out by
+    /// `--method slow-scale`, ignored by the other methods.
+    pub fast: bool,
 }
 
 impl Reaction {

@@ -189,6 +189,9 @@ pub struct ReactionSpec {
     /// the compartment of the reactants (of the products for order 0) when it is unique.
     #[serde(default)]
     pub compartment: Option<SpannedStr>,
+    /// `fast = true`: a fast reversible pair for `--method slow-scale` (exact methods ignore it).
+    #[serde(default)]
+    pub fast: Option<Spanned<bool>>,
     /// Provenance.
     #[serde(default)]
     pub source: Option<String>,

@@ -345,6 +345,10 @@ pub struct ShardRecord {
     /// Tau-leaping counters of the last invocation: leaps, exact steps, rejected leaps.
     #[serde(default)]
     pub leaps: [u64; 3],
+    /// Slow-scale SSA: the smallest time-scale separation its trajectories saw
+    /// ([`crate::simulator::SimStats::slow_scale_separation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_scale_separation: Option<f64>,
 }
 
 impl ShardRecord {

@@ -38,6 +38,11 @@ pub struct RunMetadata {
     /// Tau-leaping: leaps rejected (a count would have gone negative) (set at the end).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected_leaps: Option<u64>,
+    /// Slow-scale SSA: the smallest ratio seen, over fast pairs and time, of a pair's relaxation
+    /// rate to the total propensity of the slow channels that read or change it (set at the
+    /// end; docs/slow_scale.md: accurate when ≫ 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow_scale_separation: Option<f64>,
     /// The master seed.
     pub seed: u64,
     /// Number of trajectories requested.
@@ -110,6 +115,7 @@ impl RunMetadata {
             leaps: None,
             exact_steps: None,
             rejected_leaps: None,
+            slow_scale_separation: None,
             seed,
             runs,
             t_end,
@@ -153,6 +159,10 @@ impl RunMetadata {
             rejected_leaps: spec
                 .tau_leap
                 .map(|_| records.iter().map(|r| r.leaps[2]).sum()),
+            slow_scale_separation: records
+                .iter()
+                .filter_map(|r| r.slow_scale_separation)
+                .reduce(f64::min),
             seed: spec.seed,
             runs: spec.runs,
             t_end: point.map_or(f64::NAN, |p| p.t_end),

@@ -661,6 +661,7 @@ impl<'a> Builder<'a> {
                 reactants,
                 products,
                 law: RateLaw::Custom(e),
+                fast: false,
             });
         }
 

@@ -10,6 +10,7 @@
 
 pub mod direct;
 pub mod next_reaction;
+pub mod slow_scale;
 pub mod tau_leap;
 pub mod triggers;
 
@@ -19,6 +20,7 @@ use crate::network::{Network, State};
 
 pub use direct::Direct;
 pub use next_reaction::NextReaction;
+pub use slow_scale::SlowScale;
 pub use tau_leap::{TauLeap, TauLeapSettings};
 
 /// Why [`Simulator::advance_until`] returned.
@@ -42,7 +44,7 @@ pub enum StopReason {
 }
 
 /// Counters kept by a simulator over its lifetime.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SimStats {
     /// Reaction events fired.
     pub events: u64,
@@ -54,6 +56,9 @@ pub struct SimStats {
     pub exact_steps: u64,
     /// Tau-leaping: leaps rejected because a count would have gone negative.
     pub rejected_leaps: u64,
+    /// Slow-scale SSA: the smallest ratio seen of a fast pair's relaxation rate to the total
+    /// propensity of the slow channels that read or change it (see [`SlowScale`]).
+    pub slow_scale_separation: Option<f64>,
 }
 
 impl SimStats {
@@ -64,6 +69,11 @@ impl SimStats {
         self.leaps += other.leaps;
         self.exact_steps += other.exact_steps;
         self.rejected_leaps += other.rejected_leaps;
+        self.slow_scale_separation = match (self.slow_scale_separation, other.slow_scale_separation)
+        {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 
@@ -158,6 +168,8 @@ pub enum MethodRequest {
     NextReaction,
     /// Adaptive tau-leaping.
     TauLeap(TauLeapSettings),
+    /// The slow-scale SSA over the reactions declared `fast = true`.
+    SlowScale,
 }
 
 /// `--method ssa` runs the next-reaction method when the sorted search of the direct method would
@@ -219,6 +231,8 @@ pub enum AnySimulator {
     NextReaction(NextReaction),
     /// Adaptive tau-leaping.
     TauLeap(TauLeap),
+    /// The slow-scale SSA.
+    SlowScale(SlowScale),
 }
 
 impl AnySimulator {
@@ -229,6 +243,7 @@ impl AnySimulator {
             MethodRequest::Direct => AnySimulator::Direct(Direct::new(net)),
             MethodRequest::NextReaction => AnySimulator::NextReaction(NextReaction::new(net)),
             MethodRequest::TauLeap(settings) => AnySimulator::TauLeap(TauLeap::new(net, settings)?),
+            MethodRequest::SlowScale => AnySimulator::SlowScale(SlowScale::new(net)?),
         })
     }
 
@@ -247,6 +262,7 @@ macro_rules! dispatch {
             AnySimulator::Direct($sim) => $e,
             AnySimulator::NextReaction($sim) => $e,
             AnySimulator::TauLeap($sim) => $e,
+            AnySimulator::SlowScale($sim) => $e,
         }
     };
 }

@@ -1,0 +1,758 @@
+//! The slow-scale SSA (Cao, Gillespie & Petzold 2005, J Chem Phys 122:014116) for fast
+//! reversible pairs declared `fast = true` in the model (see `docs/slow_scale.md`).
+//!
+//! Each fast pair, `A + B ⇌ C` or `A ⇌ C`, conserves its totals `T_A = A + C` (and
+//! `T_B = B + C`); these are the slow variables. Between two slow events the pair relaxes to its
+//! stationary law given the totals, which detailed balance gives exactly: with
+//! `K = c_bind / c_unbind` the ratio of the stochastic constants,
+//!
+//! `P(C = c) ∝ K^c / (c! (T_A − c)! (T_B − c)!)`, `0 ≤ c ≤ min(T_A, T_B)`
+//!
+//! (for `A ⇌ C` the factor `(T_B − c)!` is absent: a binomial law). The fast channels never fire.
+//! Every other (slow) channel fires with its propensity averaged over that law: mass action
+//! needs `E[Π falling factorials]` of the fast species it reads, which factorises over pairs and
+//! is a joint moment within a pair; a custom propensity that reads the species of one pair is
+//! summed over the pair's support. The laws are computed by the ratio recursion
+//! `P(c + 1) / P(c) = K (T_A − c)(T_B − c) / (c + 1)` outwards from the mode, dropping the tails
+//! below [`TAIL`] of the mode's weight, and cached per pair in a direct-mapped table keyed by the
+//! totals (allocated once; a protocol that changes `K` clears it).
+//!
+//! The state the rest of the program sees holds every species. Slow species are exact. At every
+//! stop (recording, outcome window, protocol event) the fast species are set to a fresh draw from
+//! their conditional law: a recorded fast species is a sample of what it is at that instant.
+//! Between stops the [`FireHook`] (outcome tracking) is told ([`FireHook::leaped`]), after every
+//! slow event that changes a pair, an unbiased integer rounding of the pair's conditional means:
+//! integrals and window means of fast species are then unbiased estimates of the integrals of
+//! their conditional means, without the noise that holding a draw for the whole interval between
+//! two slow events would add (a draw is held ~ the relaxation rate / slow rate times longer than
+//! the fluctuation it stands for lasts). Peaks and minima of fast species are not those of the
+//! exact process (its fast fluctuations are not simulated).
+//!
+//! The approximation is good when every pair relaxes much faster than the slow channels that read
+//! or change it: [`SimStats::slow_scale_separation`] is the smallest ratio seen of a pair's
+//! relaxation rate `c_bind (E[A] + E[B]) + c_unbind` (`c_bind + c_unbind` for `A ⇌ C`) to the
+//! total propensity of those slow channels, checked at every stop and every [`RESUM_EVERY`]
+//! events.
+
+use rand::Rng;
+
+use super::direct::{RESUM_EVERY, RESUM_RATIO};
+use super::{uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
+use crate::network::{Network, State};
+
+/// Tail weights below this fraction of the mode's are left out of a pair's law.
+pub const TAIL: f64 = 1e-16;
+
+/// Slots of each pair's direct-mapped cache of laws (a power of two).
+const CACHE_SLOTS: usize = 1024;
+
+/// A fast reversible pair `A + B ⇌ C` (or `A ⇌ C`).
+#[derive(Debug, Clone)]
+struct FastPair {
+    /// Channel `A + B → C` (or `A → C`).
+    bind: usize,
+    /// Channel `C → A + B`.
+    unbind: usize,
+    a: usize,
+    b: Option<usize>,
+    c: usize,
+    /// Falling-factorial orders (of A, B, C) whose expectations slow channels need; the first
+    /// three are `E[A]`, `E[B]`, `E[C]`.
+    keys: Vec<[u32; 3]>,
+    /// Slow channels that read or change the pair (for the time-scale diagnostic).
+    touching: Vec<u32>,
+}
+
+/// The laws of one pair, cached by totals.
+#[derive(Debug, Clone)]
+struct PairCache {
+    /// `K` the cache was computed with.
+    k: f64,
+    totals: Vec<(i64, i64)>,
+    /// Support `lo..=hi` of C and its mode.
+    lo: Vec<i64>,
+    mode: Vec<i64>,
+    hi: Vec<i64>,
+    /// Weight of `lo` relative to the mode's.
+    w_lo: Vec<f64>,
+    /// Sum of the weights relative to the mode's.
+    z: Vec<f64>,
+    /// `keys.len()` moments per slot.
+    moments: Vec<f64>,
+    /// Slot of the current totals.
+    current: usize,
+}
+
+/// How a slow channel's averaged propensity is computed.
+#[derive(Debug, Clone, Copy)]
+enum SlowLaw {
+    /// Reads no fast species: the network's propensity.
+    Plain,
+    /// Mass action: `c · Π slow falling factorials · Π pair moments`, ranges into
+    /// `slow_terms` and `pair_terms`.
+    MassAction { slow: (u32, u32), pairs: (u32, u32) },
+    /// A custom expression reading the species of one pair: summed over its support.
+    Custom { pair: u32 },
+}
+
+/// The slow-scale SSA.
+#[derive(Debug, Clone)]
+pub struct SlowScale {
+    pairs: Vec<FastPair>,
+    caches: Vec<PairCache>,
+    /// Slow channels, and at each search position the channel and its propensity.
+    laws: Vec<SlowLaw>,
+    slow_terms: Vec<(u32, u32)>,
+    pair_terms: Vec<(u32, u32)>,
+    order: Vec<u32>,
+    position: Vec<u32>,
+    propensities: Vec<f64>,
+    /// Per channel: pairs whose species it changes (CSR).
+    touched_start: Vec<u32>,
+    touched: Vec<u32>,
+    /// Per channel: slow channels to recompute after it fires (CSR; custom ones flagged).
+    dependents_start: Vec<u32>,
+    dependents: Vec<(u32, bool)>,
+    /// A copy of the state for averaging custom propensities in `refresh`.
+    scratch: State,
+    total: f64,
+    resum_below: f64,
+    since_resum: u32,
+    stats: SimStats,
+}
+
+/// The falling factorial `n (n − 1) … (n − k + 1)`.
+#[inline]
+fn falling(n: i64, k: u32) -> f64 {
+    match k {
+        0 => 1.0,
+        1 => n as f64,
+        2 => n as f64 * (n - 1) as f64,
+        _ => (0..k as i64).map(|j| (n - j) as f64).product(),
+    }
+}
+
+impl SlowScale {
+    /// A simulator for `net`; an error names what cannot be averaged (no fast reaction, a custom
+    /// propensity reading two fast pairs).
+    pub fn new(net: &Network) -> Result<Self, String> {
+        let n_species = net.n_species();
+        let mut pair_of = vec![u32::MAX; n_species];
+        let mut pairs: Vec<FastPair> = Vec::new();
+        for r in 0..net.n_channels() {
+            if !net.is_fast(r) || pairs.iter().any(|p| p.unbind == r || p.bind == r) {
+                continue;
+            }
+            let reactants = net.reactants(r);
+            // A reversible reaction compiles to `NAME` and then `NAME.rev`. The binding channel
+            // has the two reactants (for A ⇌ C: the forward one).
+            let partner = r + 1;
+            let names = net.channel_names();
+            if partner >= net.n_channels()
+                || !net.is_fast(partner)
+                || names[partner] != format!("{}.rev", names[r])
+            {
+                return Err(format!(
+                    "fast reaction '{}' has no reverse channel next to it",
+                    names[r]
+                ));
+            }
+            let (bind, unbind) = if reactants.len() >= net.reactants(partner).len() {
+                (r, partner)
+            } else {
+                (partner, r)
+            };
+            let sides = net.reactants(bind);
+            let (a, b) = (sides[0].0 as usize, sides.get(1).map(|&(s, _)| s as usize));
+            let c = net.reactants(unbind)[0].0 as usize;
+            let p = pairs.len() as u32;
+            for s in [Some(a), b, Some(c)].into_iter().flatten() {
+                pair_of[s] = p;
+            }
+            pairs.push(FastPair {
+                bind,
+                unbind,
+                a,
+                b,
+                c,
+                keys: vec![[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                touching: Vec::new(),
+            });
+        }
+        if pairs.is_empty() {
+            return Err(
+                "--method slow-scale: no reaction is declared `fast = true` \
+                        (see docs/slow_scale.md)"
+                    .into(),
+            );
+        }
+        let mut fast_channel = vec![false; net.n_channels()];
+        for p in &pairs {
+            fast_channel[p.bind] = true;
+            fast_channel[p.unbind] = true;
+        }
+        let is_fast_channel = |r: usize| fast_channel[r];
+
+        let mut laws = Vec::new();
+        let mut slow_terms = Vec::new();
+        let mut pair_terms = Vec::new();
+        let mut slow_channels = Vec::new();
+        // Per channel: "variables" it reads (species index, or n_species + pair).
+        let variable = |s: u32| match pair_of[s as usize] {
+            u32::MAX => s as usize,
+            p => n_species + p as usize,
+        };
+        let mut reads: Vec<Vec<usize>> = Vec::new();
+        for r in 0..net.n_channels() {
+            let mut read: Vec<usize> = net.reads(r).iter().map(|&s| variable(s)).collect();
+            read.sort_unstable();
+            read.dedup();
+            let pairs_read: Vec<u32> = read
+                .iter()
+                .filter(|&&v| v >= n_species)
+                .map(|&v| (v - n_species) as u32)
+                .collect();
+            reads.push(read);
+            if is_fast_channel(r) {
+                laws.push(SlowLaw::Plain);
+                continue;
+            }
+            slow_channels.push(r as u32);
+            for &p in &pairs_read {
+                pairs[p as usize].touching.push(r as u32);
+            }
+            let law = if pairs_read.is_empty() {
+                SlowLaw::Plain
+            } else if net.is_custom(r) {
+                if pairs_read.len() > 1 {
+                    let names: Vec<&str> = pairs_read
+                        .iter()
+                        .map(|&p| net.channel_names()[pairs[p as usize].bind].as_str())
+                        .collect();
+                    return Err(format!(
+                        "--method slow-scale: the custom propensity of reaction '{}' reads \
+                         species of {} fast reactions ({}); it can only be averaged over one",
+                        net.channel_names()[r],
+                        names.len(),
+                        names.join(", ")
+                    ));
+                }
+                SlowLaw::Custom {
+                    pair: pairs_read[0],
+                }
+            } else {
+                let slow_start = slow_terms.len() as u32;
+                let pair_start = pair_terms.len() as u32;
+                let mut orders: Vec<(u32, [u32; 3])> = Vec::new();
+                for &(s, nu) in net.reactants(r) {
+                    let p = pair_of[s as usize];
+                    if p == u32::MAX {
+                        slow_terms.push((s, nu));
+                        continue;
+                    }
+                    let pair = &pairs[p as usize];
+                    let slot = if s as usize == pair.a {
+                        0
+                    } else if Some(s as usize) == pair.b {
+                        1
+                    } else {
+                        2
+                    };
+                    match orders.iter_mut().find(|(q, _)| *q == p) {
+                        Some((_, o)) => o[slot] += nu,
+                        None => {
+                            let mut o = [0; 3];
+                            o[slot] = nu;
+                            orders.push((p, o));
+                        }
+                    }
+                }
+                for (p, o) in orders {
+                    let keys = &mut pairs[p as usize].keys;
+                    let key = match keys.iter().position(|k| *k == o) {
+                        Some(k) => k,
+                        None => {
+                            keys.push(o);
+                            keys.len() - 1
+                        }
+                    };
+                    pair_terms.push((p, key as u32));
+                }
+                SlowLaw::MassAction {
+                    slow: (slow_start, slow_terms.len() as u32),
+                    pairs: (pair_start, pair_terms.len() as u32),
+                }
+            };
+            laws.push(law);
+        }
+
+        let mut touched_start = vec![0u32];
+        let mut touched = Vec::new();
+        let mut dependents_start = vec![0u32];
+        let mut dependents = Vec::new();
+        for r in 0..net.n_channels() {
+            let mut changed: Vec<usize> = net.changes(r).map(|(s, _)| variable(s as u32)).collect();
+            changed.sort_unstable();
+            changed.dedup();
+            for &v in changed.iter().filter(|&&v| v >= n_species) {
+                let p = v - n_species;
+                touched.push(p as u32);
+                if !is_fast_channel(r) && !pairs[p].touching.contains(&(r as u32)) {
+                    pairs[p].touching.push(r as u32);
+                }
+            }
+            touched_start.push(touched.len() as u32);
+            for &d in &slow_channels {
+                if reads[d as usize].iter().any(|v| changed.contains(v)) {
+                    dependents.push((d, net.is_custom(d as usize)));
+                }
+            }
+            dependents_start.push(dependents.len() as u32);
+        }
+
+        let caches = pairs
+            .iter()
+            .map(|p| PairCache {
+                k: f64::NAN,
+                totals: vec![(-1, -1); CACHE_SLOTS],
+                lo: vec![0; CACHE_SLOTS],
+                mode: vec![0; CACHE_SLOTS],
+                hi: vec![0; CACHE_SLOTS],
+                w_lo: vec![0.0; CACHE_SLOTS],
+                z: vec![0.0; CACHE_SLOTS],
+                moments: vec![0.0; CACHE_SLOTS * p.keys.len()],
+                current: 0,
+            })
+            .collect();
+        let n = net.n_channels();
+        Ok(SlowScale {
+            pairs,
+            caches,
+            laws,
+            slow_terms,
+            pair_terms,
+            position: {
+                let mut position = vec![u32::MAX; n];
+                for (k, &r) in slow_channels.iter().enumerate() {
+                    position[r as usize] = k as u32;
+                }
+                position
+            },
+            propensities: vec![0.0; slow_channels.len()],
+            order: slow_channels,
+            touched_start,
+            touched,
+            dependents_start,
+            dependents,
+            scratch: net.initial_state(),
+            total: 0.0,
+            resum_below: 0.0,
+            since_resum: 0,
+            stats: SimStats::default(),
+        })
+    }
+
+    /// The number of fast pairs.
+    pub fn n_pairs(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn resum(&mut self) {
+        self.total = self.propensities.iter().sum();
+        self.resum_below = self.total * RESUM_RATIO;
+        self.since_resum = 0;
+        self.stats.resums += 1;
+    }
+
+    /// Sets each pair's `K` from the constants (clearing its cache when it changed) and its
+    /// current law from the counts.
+    fn load_pairs(&mut self, state: &State) -> Result<(), StopReason> {
+        for (p, pair) in self.pairs.iter().enumerate() {
+            let (bind, unbind) = (state.constants[pair.bind], state.constants[pair.unbind]);
+            let k = bind / unbind;
+            if !(bind >= 0.0 && unbind >= 0.0 && bind.is_finite() && unbind.is_finite())
+                || k.is_nan()
+            {
+                // Both constants 0 (no stationary law) or an invalid constant.
+                let value = if k.is_nan() {
+                    f64::NAN
+                } else {
+                    bind.min(unbind)
+                };
+                return Err(StopReason::InvalidPropensity {
+                    channel: pair.bind,
+                    value,
+                });
+            }
+            let cache = &mut self.caches[p];
+            if k != cache.k {
+                cache.k = k;
+                cache.totals.fill((-1, -1));
+            }
+            let (ta, tb) = totals(pair, &state.counts);
+            cache.current = lookup(pair, cache, ta, tb);
+        }
+        Ok(())
+    }
+
+    /// The averaged propensity of slow channel `r`.
+    fn propensity(&self, net: &Network, r: usize, state: &mut State) -> f64 {
+        match self.laws[r] {
+            SlowLaw::Plain => net.propensity(r, state),
+            SlowLaw::MassAction { slow, pairs } => {
+                let mut a = state.constants[r];
+                for &(s, nu) in &self.slow_terms[slow.0 as usize..slow.1 as usize] {
+                    a *= falling(state.counts[s as usize], nu);
+                }
+                for &(p, key) in &self.pair_terms[pairs.0 as usize..pairs.1 as usize] {
+                    let cache = &self.caches[p as usize];
+                    let n_keys = self.pairs[p as usize].keys.len();
+                    a *= cache.moments[cache.current * n_keys + key as usize];
+                }
+                a
+            }
+            SlowLaw::Custom { pair } => {
+                let (pair, cache) = (&self.pairs[pair as usize], &self.caches[pair as usize]);
+                let slot = cache.current;
+                let (ta, tb) = cache.totals[slot];
+                let saved = [
+                    state.counts[pair.a],
+                    pair.b.map_or(0, |b| state.counts[b]),
+                    state.counts[pair.c],
+                ];
+                let (mut w, mut sum) = (cache.w_lo[slot], 0.0);
+                for c in cache.lo[slot]..=cache.hi[slot] {
+                    set_pair(pair, &mut state.counts, ta, tb, c);
+                    sum += w * net.propensity(r, state);
+                    w *= ratio(cache.k, pair.b.is_some(), ta, tb, c);
+                }
+                state.counts[pair.a] = saved[0];
+                if let Some(b) = pair.b {
+                    state.counts[b] = saved[1];
+                }
+                state.counts[pair.c] = saved[2];
+                sum / cache.z[slot]
+            }
+        }
+    }
+
+    /// Sets the species of pair `p` to an unbiased integer rounding of their conditional means:
+    /// C = ⌊E[C]⌋ + 1 with probability frac(E[C]), else ⌊E[C]⌋ (A and B follow from the totals).
+    fn settle<R: Rng + ?Sized>(&self, p: usize, counts: &mut [i64], rng: &mut R) {
+        let (pair, cache) = (&self.pairs[p], &self.caches[p]);
+        let slot = cache.current;
+        let (ta, tb) = cache.totals[slot];
+        let mean = cache.moments[slot * pair.keys.len() + 2];
+        let floor = mean.floor();
+        let c = floor as i64 + i64::from(uniform01(rng) < mean - floor);
+        set_pair(pair, counts, ta, tb, c);
+    }
+
+    /// Draws the species of pair `p` from its current law: inversion over the support taken in
+    /// the order mode, mode + 1, mode − 1, mode + 2, … (O(sd) steps on average).
+    fn draw<R: Rng + ?Sized>(&self, p: usize, counts: &mut [i64], rng: &mut R) {
+        let (pair, cache) = (&self.pairs[p], &self.caches[p]);
+        let slot = cache.current;
+        let (ta, tb) = cache.totals[slot];
+        let (k, has_b) = (cache.k, pair.b.is_some());
+        let target = uniform01(rng) * cache.z[slot];
+        let (lo, hi, mode) = (cache.lo[slot], cache.hi[slot], cache.mode[slot]);
+        let (mut up, mut down, mut w_up, mut w_down, mut acc) = (mode, mode, 1.0, 1.0, 1.0);
+        // Rounding can leave the target just above the sum: then the last point taken.
+        let mut c = mode;
+        while acc <= target && (up < hi || down > lo) {
+            if up < hi {
+                w_up *= ratio(k, has_b, ta, tb, up);
+                up += 1;
+                acc += w_up;
+                c = up;
+                if acc > target {
+                    break;
+                }
+            }
+            if down > lo {
+                w_down /= ratio(k, has_b, ta, tb, down - 1);
+                down -= 1;
+                acc += w_down;
+                c = down;
+            }
+        }
+        set_pair(pair, counts, ta, tb, c);
+    }
+
+    /// The smallest ratio over pairs of relaxation rate to the slow propensity touching it.
+    fn separation(&self, state: &State) -> f64 {
+        let mut min = f64::INFINITY;
+        for (pair, cache) in self.pairs.iter().zip(&self.caches) {
+            let n_keys = pair.keys.len();
+            let m = &cache.moments[cache.current * n_keys..cache.current * n_keys + 3];
+            let bind = state.constants[pair.bind];
+            let relax = if pair.b.is_some() {
+                bind * (m[0] + m[1]) + state.constants[pair.unbind]
+            } else {
+                bind + state.constants[pair.unbind]
+            };
+            let slow: f64 = pair
+                .touching
+                .iter()
+                .map(|&r| self.propensities[self.position[r as usize] as usize])
+                .sum();
+            if slow > 0.0 {
+                min = min.min(relax / slow);
+            }
+        }
+        min
+    }
+
+    fn note_separation(&mut self, state: &State) {
+        let s = self.separation(state);
+        if s.is_finite() {
+            self.stats.slow_scale_separation =
+                Some(self.stats.slow_scale_separation.map_or(s, |m| m.min(s)));
+        }
+    }
+
+    #[inline]
+    fn select(&self, target: f64) -> Option<usize> {
+        let mut acc = 0.0;
+        for (k, &a) in self.propensities.iter().enumerate() {
+            acc += a;
+            if target < acc {
+                return Some(k);
+            }
+        }
+        None
+    }
+}
+
+/// The totals `(T_A, T_B)` of `pair` in `counts` (`T_B = 0` for `A ⇌ C`).
+fn totals(pair: &FastPair, counts: &[i64]) -> (i64, i64) {
+    let c = counts[pair.c];
+    (counts[pair.a] + c, pair.b.map_or(0, |b| counts[b] + c))
+}
+
+fn set_pair(pair: &FastPair, counts: &mut [i64], ta: i64, tb: i64, c: i64) {
+    counts[pair.a] = ta - c;
+    if let Some(b) = pair.b {
+        counts[b] = tb - c;
+    }
+    counts[pair.c] = c;
+}
+
+/// `P(c + 1) / P(c)`.
+#[inline]
+fn ratio(k: f64, has_b: bool, ta: i64, tb: i64, c: i64) -> f64 {
+    let b = if has_b { (tb - c) as f64 } else { 1.0 };
+    k * (ta - c) as f64 * b / (c + 1) as f64
+}
+
+/// The slot of `pair`'s law at totals `(ta, tb)`, computed into it unless cached.
+fn lookup(pair: &FastPair, cache: &mut PairCache, ta: i64, tb: i64) -> usize {
+    let hash = (ta as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add((tb as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
+    let slot = (hash >> 40) as usize & (CACHE_SLOTS - 1);
+    if cache.totals[slot] != (ta, tb) {
+        compute_law(pair, cache, slot, ta, tb);
+    }
+    slot
+}
+
+/// Computes the law at `(ta, tb)` into `slot`: support, weights' sum and moments.
+fn compute_law(pair: &FastPair, cache: &mut PairCache, slot: usize, ta: i64, tb: i64) {
+    let (k, has_b) = (cache.k, pair.b.is_some());
+    let c_max = if has_b { ta.min(tb) } else { ta }.max(0);
+    let mode = if c_max == 0 || k == 0.0 {
+        0
+    } else if k == f64::INFINITY {
+        c_max
+    } else {
+        // Start from the root of K (T_A − c)(T_B − c) = c + 1 (K (T_A − c) = c + 1), then step
+        // to where the ratio crosses 1 (the law is log-concave).
+        let guess = if has_b {
+            let (a, b) = (ta as f64, tb as f64);
+            let s = k * (a + b) + 1.0;
+            let disc = (s * s - 4.0 * k * (k * a * b - 1.0)).max(0.0);
+            2.0 * (k * a * b - 1.0) / (s + disc.sqrt())
+        } else {
+            (k * ta as f64 - 1.0) / (k + 1.0)
+        };
+        let mut c = (guess.round().max(0.0) as i64).min(c_max);
+        while c < c_max && ratio(k, has_b, ta, tb, c) > 1.0 {
+            c += 1;
+        }
+        while c > 0 && ratio(k, has_b, ta, tb, c - 1) < 1.0 {
+            c -= 1;
+        }
+        c
+    };
+    let n_keys = pair.keys.len();
+    let moments = &mut cache.moments[slot * n_keys..(slot + 1) * n_keys];
+    moments.fill(0.0);
+    let add = |c: i64, w: f64, moments: &mut [f64]| {
+        for (m, o) in moments.iter_mut().zip(&pair.keys) {
+            *m += w * falling(ta - c, o[0]) * falling(tb - c, o[1]) * falling(c, o[2]);
+        }
+    };
+    let mut z = 1.0;
+    add(mode, 1.0, moments);
+    let (mut c, mut w) = (mode, 1.0);
+    while c < c_max && k.is_finite() {
+        w *= ratio(k, has_b, ta, tb, c);
+        if w < TAIL {
+            break;
+        }
+        c += 1;
+        z += w;
+        add(c, w, moments);
+    }
+    let hi = c;
+    let (mut c, mut w) = (mode, 1.0);
+    while c > 0 && k > 0.0 {
+        w /= ratio(k, has_b, ta, tb, c - 1);
+        if w < TAIL {
+            break;
+        }
+        c -= 1;
+        z += w;
+        add(c, w, moments);
+    }
+    for m in moments.iter_mut() {
+        *m /= z;
+    }
+    cache.totals[slot] = (ta, tb);
+    cache.lo[slot] = c;
+    cache.mode[slot] = mode;
+    cache.hi[slot] = hi;
+    cache.w_lo[slot] = w;
+    cache.z[slot] = z;
+}
+
+impl Simulator for SlowScale {
+    fn name(&self) -> &'static str {
+        "slow-scale"
+    }
+
+    fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
+        // Back to the model's order, so results do not depend on earlier trajectories.
+        self.order.sort_unstable();
+        for (k, &r) in self.order.iter().enumerate() {
+            self.position[r as usize] = k as u32;
+        }
+        self.refresh(net, state)
+    }
+
+    fn refresh(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
+        self.load_pairs(state)?;
+        // A copy of the state to average custom propensities in (vectors reused, no allocation).
+        let empty = State {
+            t: 0.0,
+            counts: Vec::new(),
+            params: Vec::new(),
+            constants: Vec::new(),
+        };
+        let mut scratch = std::mem::replace(&mut self.scratch, empty);
+        scratch.t = state.t;
+        scratch.counts.clone_from(&state.counts);
+        scratch.params.clone_from(&state.params);
+        scratch.constants.clone_from(&state.constants);
+        let mut result = Ok(());
+        for k in 0..self.order.len() {
+            let r = self.order[k] as usize;
+            let value = self.propensity(net, r, &mut scratch);
+            if !(value >= 0.0 && value.is_finite()) {
+                result = Err(StopReason::InvalidPropensity { channel: r, value });
+                break;
+            }
+            self.propensities[k] = value;
+        }
+        self.scratch = scratch;
+        result?;
+        self.resum();
+        self.note_separation(state);
+        Ok(())
+    }
+
+    fn advance_until<R: Rng + ?Sized, H: FireHook>(
+        &mut self,
+        net: &Network,
+        state: &mut State,
+        t_stop: f64,
+        rng: &mut R,
+        hook: &mut H,
+    ) -> StopReason {
+        self.resum();
+        // The counts hold a draw (from the last stop) or what a protocol action left: from now
+        // on the hook follows the conditional means (see the module doc).
+        for p in 0..self.pairs.len() {
+            self.settle(p, &mut state.counts, rng);
+        }
+        hook.leaped(state.t, &state.counts);
+        loop {
+            if self.total <= self.resum_below {
+                self.resum();
+                if self.total <= 0.0 {
+                    break;
+                }
+            }
+            let t_next = state.t - uniform_open0(rng).ln() / self.total;
+            if t_next > t_stop {
+                break;
+            }
+            let Some(k) = self.select(uniform01(rng) * self.total) else {
+                self.resum();
+                continue;
+            };
+            let r = self.order[k] as usize;
+            if k > 0 {
+                self.order.swap(k, k - 1);
+                self.propensities.swap(k, k - 1);
+                self.position[r] = (k - 1) as u32;
+                self.position[self.order[k] as usize] = k as u32;
+            }
+            state.t = t_next;
+            net.fire(r, &mut state.counts);
+            let touched = self.touched_start[r] as usize..self.touched_start[r + 1] as usize;
+            if touched.is_empty() {
+                hook.fired(r, t_next);
+            } else {
+                for i in touched {
+                    let p = self.touched[i] as usize;
+                    let (ta, tb) = totals(&self.pairs[p], &state.counts);
+                    let cache = &mut self.caches[p];
+                    cache.current = lookup(&self.pairs[p], cache, ta, tb);
+                    self.settle(p, &mut state.counts, rng);
+                }
+                hook.leaped(t_next, &state.counts);
+            }
+            for i in self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize {
+                let (d, custom) = self.dependents[i];
+                let d = d as usize;
+                let value = self.propensity(net, d, state);
+                if custom && !(value >= 0.0 && value.is_finite()) {
+                    return StopReason::InvalidPropensity { channel: d, value };
+                }
+                let slot = &mut self.propensities[self.position[d] as usize];
+                self.total += value - *slot;
+                *slot = value;
+            }
+            self.stats.events += 1;
+            self.since_resum += 1;
+            if self.since_resum >= RESUM_EVERY {
+                self.resum();
+                self.note_separation(state);
+            }
+        }
+        state.t = t_stop;
+        // What the driver records at the stop: a draw of the fast species from their law.
+        for p in 0..self.pairs.len() {
+            self.draw(p, &mut state.counts, rng);
+        }
+        self.note_separation(state);
+        StopReason::ReachedStop
+    }
+
+    fn stats(&self) -> SimStats {
+        self.stats
+    }
+}
