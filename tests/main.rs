@@ -24,5 +24,6 @@ mod sbml;
 mod sbml_events;
 mod slow_scale;
 mod statistical;
+mod structure;
 mod tau_leap;
 mod validate;

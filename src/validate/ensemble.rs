@@ -56,7 +56,7 @@ pub enum OutcomeChoice {
 }
 
 impl Condition {
-    /// A short label: `protocol [+ variants]`.
+    /// A short label: `protocol [+ variant]...[, set|clamp NAME=VALUE]...`.
     pub fn label(&self) -> String {
         let p = match &self.protocol {
             ProtocolChoice::Named(n) => n.clone(),
