@@ -536,3 +536,54 @@ fn shipped_composition_is_its_parts() {
     let path: PathBuf = composed.path.clone();
     assert!(path.ends_with("spine_ltd_core_release.toml"));
 }
+
+/// The run's model hash covers the included files: after an included file changes, `--resume`
+/// of a run of the including model is refused instead of mixing two models' results.
+#[test]
+fn resume_refuses_a_run_whose_included_file_changed() {
+    let dir = write(&[
+        ("pre.toml", PRE),
+        ("post.toml", POST),
+        ("combined.toml", COMBINED),
+    ]);
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .current_dir(dir.path())
+            .args([
+                "run",
+                "combined.toml",
+                "--runs",
+                "2",
+                "--t-end",
+                "1",
+                "--out",
+                "out",
+                "--quiet",
+            ])
+            .args(extra)
+            .output()
+            .expect("spinesim runs")
+    };
+    let first = run(&[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // Unchanged files: resuming a complete run is accepted.
+    let again = run(&["--resume"]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    std::fs::write(
+        dir.path().join("pre.toml"),
+        PRE.replace("value = \"0.5 s\"", "value = \"0.6 s\""),
+    )
+    .unwrap();
+    let changed = run(&["--resume"]);
+    let err = String::from_utf8_lossy(&changed.stderr);
+    assert!(!changed.status.success(), "resumed a run of another model");
+    assert!(err.contains("different run"), "{err}");
+}

@@ -164,8 +164,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         program: "spinesim".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         model_name: base.name.clone(),
-        model_sha256: sha256_hex(&base.text),
-        model_text: base.text.clone(),
+        model_sha256: sha256_hex(&base.full_text()),
+        model_text: base.full_text(),
         method: {
             // `ssa` may choose differently at different points (it looks at each network).
             let mut names: Vec<&str> = prepared.iter().map(|p| p.simulator.name()).collect();

@@ -381,6 +381,13 @@ impl<'a> Loader<'a> {
             description: header.description.unwrap_or_default(),
             path: self.path.to_path_buf(),
             text: self.text.to_string(),
+            included: self
+                .sources
+                .0
+                .iter()
+                .skip(1)
+                .map(|s| (s.path.clone(), s.text.clone()))
+                .collect(),
             compartments,
             parameters,
             species,

@@ -27,8 +27,10 @@ pub struct Model {
     pub description: String,
     /// The file it was read from.
     pub path: PathBuf,
-    /// The file's full text (hashed and stored in the output metadata).
+    /// The file's full text (re-read by overrides).
     pub text: String,
+    /// The files it includes (`[[include]]`, recursively) with their texts.
+    pub included: Vec<(PathBuf, String)>,
     /// Compartments.
     pub compartments: Vec<Compartment>,
     /// Parameters, in file order.
@@ -197,6 +199,17 @@ pub enum Quantity {
 }
 
 impl Model {
+    /// The text of the model and of every file it includes, as hashed and stored in the output
+    /// metadata: a change in an included file is a change of the model (`--resume` refuses it).
+    pub fn full_text(&self) -> String {
+        let mut text = self.text.clone();
+        for (path, included) in &self.included {
+            text.push_str(&format!("\n# ---- included: {}\n", path.display()));
+            text.push_str(included);
+        }
+        text
+    }
+
     /// The name of a species or observable.
     pub fn quantity_name(&self, q: Quantity) -> &str {
         match q {

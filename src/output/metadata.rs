@@ -108,7 +108,7 @@ impl RunMetadata {
             version: env!("CARGO_PKG_VERSION").into(),
             model_name: model.name.clone(),
             model_path: model.path.display().to_string(),
-            model_sha256: sha256_hex(&model.text),
+            model_sha256: sha256_hex(&model.full_text()),
             protocol: protocol.map(str::to_string),
             method: method.into(),
             tau_leap: None,

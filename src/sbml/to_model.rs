@@ -723,6 +723,7 @@ impl<'a> Builder<'a> {
             description: sbml.name.clone(),
             path: self.path.to_path_buf(),
             text: text.to_string(),
+            included: Vec::new(),
             compartments,
             parameters,
             species,
