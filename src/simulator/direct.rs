@@ -14,7 +14,7 @@
 
 use rand::Rng;
 
-use super::{uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
+use super::{promote, uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
 use crate::network::{Network, State};
 
 /// Events between two full re-summations of the total propensity.
@@ -103,12 +103,12 @@ impl Direct {
                 continue;
             };
             let r = self.order[p] as usize;
-            if p > 0 {
-                self.order.swap(p, p - 1);
-                self.propensities.swap(p, p - 1);
-                self.position[r] = (p - 1) as u32;
-                self.position[self.order[p] as usize] = p as u32;
-            }
+            promote(
+                &mut self.order,
+                &mut self.propensities,
+                &mut self.position,
+                p,
+            );
             state.t = t_next;
             net.fire(r, &mut state.counts);
             hook.fired(r, t_next);

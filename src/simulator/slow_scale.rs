@@ -37,7 +37,7 @@
 use rand::Rng;
 
 use super::direct::{RESUM_EVERY, RESUM_RATIO};
-use super::{uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
+use super::{promote, uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
 use crate::network::{Network, State};
 
 /// Tail weights below this fraction of the mode's are left out of a pair's law.
@@ -704,12 +704,12 @@ impl Simulator for SlowScale {
                 continue;
             };
             let r = self.order[k] as usize;
-            if k > 0 {
-                self.order.swap(k, k - 1);
-                self.propensities.swap(k, k - 1);
-                self.position[r] = (k - 1) as u32;
-                self.position[self.order[k] as usize] = k as u32;
-            }
+            promote(
+                &mut self.order,
+                &mut self.propensities,
+                &mut self.position,
+                k,
+            );
             state.t = t_next;
             net.fire(r, &mut state.counts);
             let touched = self.touched_start[r] as usize..self.touched_start[r + 1] as usize;
