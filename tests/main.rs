@@ -23,6 +23,8 @@ mod routes_models;
 mod sbml;
 mod sbml_events;
 mod slow_scale;
+mod slow_scale_limits;
+mod slow_scale_spine;
 mod statistical;
 mod structure;
 mod tau_leap;

@@ -17,6 +17,7 @@ use std::process::Command;
 
 use spinesim::model::Model;
 use spinesim::network::Network;
+use spinesim::simulator::MethodRequest;
 use spinesim::validate::ensemble::{simulate, Condition, OutcomeChoice, ProtocolChoice};
 use spinesim::validate::routes::RouteModels;
 use spinesim::validate::Settings;
@@ -61,6 +62,7 @@ fn ensemble(
                 .map(|o| OutcomeChoice::Named(o.to_string()))
                 .collect(),
             runs,
+            method: MethodRequest::Direct,
         },
         20261128,
         2,
@@ -261,6 +263,7 @@ fn quick_route_validation_passes() {
         models_dir: models_dir(),
         runs: None,
         seed: 1,
+        method: MethodRequest::Direct,
         threads: 2,
         verbose: false,
         command: "tests/routes_models.rs".into(),
@@ -285,7 +288,7 @@ fn quick_route_validation_passes() {
             "{target}"
         );
     }
-    assert!(ensembles.iter().all(|e| e.1 == 8));
+    assert!(ensembles.iter().all(|e| e.trajectories == 8));
 }
 
 /// A missing model is an error naming the file, before any simulation.

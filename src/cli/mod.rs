@@ -54,6 +54,10 @@ pub struct ValidateArgs {
     /// Trajectories per stimulation ensemble (default 16; quick 4).
     #[arg(long)]
     pub runs: Option<u64>,
+    /// Method of the long-protocol ensembles (stimulation protocols and shams: V1, V2, V3, V6,
+    /// V8, V9, V10); V4, V5, V14, V15 and V17-V19 always run the direct method.
+    #[arg(long, value_enum, default_value_t = ValidateMethod::Direct)]
+    pub method: ValidateMethod,
     /// Master seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -66,6 +70,16 @@ pub struct ValidateArgs {
     /// Nothing on stderr but errors.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// Methods `spinesim validate --method` offers for the long-protocol ensembles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateMethod {
+    /// The exact direct method (every ensemble exact).
+    Direct,
+    /// The slow-scale SSA over the reactions marked `fast = true` (the buffer A12 in
+    /// spine_bidirectional), approximate, ≈ 2-4× faster; see docs/slow_scale.md.
+    SlowScale,
 }
 
 /// `spinesim export-sbml`.

@@ -1,7 +1,8 @@
 //! `spinesim validate`: targets → ensembles → report.
 
-use super::{CliError, ValidateArgs};
+use super::{CliError, ValidateArgs, ValidateMethod};
 use crate::error::RunError;
+use crate::simulator::MethodRequest;
 use crate::validate::{validate as run_targets, Settings};
 
 /// Runs the validation and writes its report; fails (exit 1) if a target fails.
@@ -25,6 +26,10 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         models_dir: args.models,
         runs: args.runs,
         seed: args.seed,
+        method: match args.method {
+            ValidateMethod::Direct => MethodRequest::Direct,
+            ValidateMethod::SlowScale => MethodRequest::SlowScale,
+        },
         threads,
         verbose: !args.quiet,
         command: std::env::args().collect::<Vec<_>>().join(" "),

@@ -28,6 +28,13 @@
 //! the fluctuation it stands for lasts). Peaks and minima of fast species are not those of the
 //! exact process (its fast fluctuations are not simulated).
 //!
+//! Two limits are handled exactly: a pair with `c_unbind = 0` (or `c_bind = 0`) sits at the
+//! end of its support, and a pair whose two constants are both 0 (a variant or protocol that
+//! switches it off) never fires, so its species keep their counts like slow species (its law is
+//! the point mass at the current counts, recomputed whenever a slow channel changes them). A
+//! clamped species (`constant = true`, `--clamp`) in a fast pair is refused: the pair's totals
+//! would not be conserved quantities of the pair any more.
+//!
 //! The approximation is good when every pair relaxes much faster than the slow channels that read
 //! or change it: [`SimStats::slow_scale_separation`] is the smallest ratio seen of a pair's
 //! relaxation rate `c_bind (E[A] + E[B]) + c_unbind` (`c_bind + c_unbind` for `A ⇌ C`) to the
@@ -45,6 +52,9 @@ pub const TAIL: f64 = 1e-16;
 
 /// Slots of each pair's direct-mapped cache of laws (a power of two).
 const CACHE_SLOTS: usize = 1024;
+
+/// The slot after the cache that holds the point law of a pair switched off (both constants 0).
+const INERT_SLOT: usize = CACHE_SLOTS;
 
 /// A fast reversible pair `A + B ⇌ C` (or `A ⇌ C`).
 #[derive(Debug, Clone)]
@@ -66,8 +76,10 @@ struct FastPair {
 /// The laws of one pair, cached by totals.
 #[derive(Debug, Clone)]
 struct PairCache {
-    /// `K` the cache was computed with.
+    /// `K` the cache was computed with (NaN while the pair is switched off).
     k: f64,
+    /// Both constants are 0: the pair never fires and its law is the point mass at the counts.
+    inert: bool,
     totals: Vec<(i64, i64)>,
     /// Support `lo..=hi` of C and its mode.
     lo: Vec<i64>,
@@ -165,6 +177,21 @@ impl SlowScale {
             let sides = net.reactants(bind);
             let (a, b) = (sides[0].0 as usize, sides.get(1).map(|&(s, _)| s as usize));
             let c = net.reactants(unbind)[0].0 as usize;
+            // A clamped species is left out of the channels' changes (the network holds it).
+            let changed: Vec<usize> = net.changes(bind).map(|(s, _)| s).collect();
+            if let Some(s) = [Some(a), b, Some(c)]
+                .into_iter()
+                .flatten()
+                .find(|s| !changed.contains(s))
+            {
+                return Err(format!(
+                    "--method slow-scale: species '{}' is clamped (held constant) and takes part \
+                     in the fast reaction '{}'; the slow-scale SSA needs every species of a fast \
+                     pair free to change (run this with an exact method, or drop `fast = true`)",
+                    net.species_names()[s],
+                    names[r]
+                ));
+            }
             let p = pairs.len() as u32;
             for s in [Some(a), b, Some(c)].into_iter().flatten() {
                 pair_of[s] = p;
@@ -314,13 +341,14 @@ impl SlowScale {
             .iter()
             .map(|p| PairCache {
                 k: f64::NAN,
-                totals: vec![(-1, -1); CACHE_SLOTS],
-                lo: vec![0; CACHE_SLOTS],
-                mode: vec![0; CACHE_SLOTS],
-                hi: vec![0; CACHE_SLOTS],
-                w_lo: vec![0.0; CACHE_SLOTS],
-                z: vec![0.0; CACHE_SLOTS],
-                moments: vec![0.0; CACHE_SLOTS * p.keys.len()],
+                inert: false,
+                totals: vec![(-1, -1); CACHE_SLOTS + 1],
+                lo: vec![0; CACHE_SLOTS + 1],
+                mode: vec![0; CACHE_SLOTS + 1],
+                hi: vec![0; CACHE_SLOTS + 1],
+                w_lo: vec![0.0; CACHE_SLOTS + 1],
+                z: vec![0.0; CACHE_SLOTS + 1],
+                moments: vec![0.0; (CACHE_SLOTS + 1) * p.keys.len()],
                 current: 0,
             })
             .collect();
@@ -365,32 +393,27 @@ impl SlowScale {
     }
 
     /// Sets each pair's `K` from the constants (clearing its cache when it changed) and its
-    /// current law from the counts.
+    /// current law from the counts. A pair whose constants are both 0 is switched off (see the
+    /// module doc); a negative or non-finite constant is an error naming its channel.
     fn load_pairs(&mut self, state: &State) -> Result<(), StopReason> {
         for (p, pair) in self.pairs.iter().enumerate() {
+            for channel in [pair.bind, pair.unbind] {
+                let value = state.constants[channel];
+                if !(value >= 0.0 && value.is_finite()) {
+                    return Err(StopReason::InvalidPropensity { channel, value });
+                }
+            }
             let (bind, unbind) = (state.constants[pair.bind], state.constants[pair.unbind]);
-            let k = bind / unbind;
-            if !(bind >= 0.0 && unbind >= 0.0 && bind.is_finite() && unbind.is_finite())
-                || k.is_nan()
-            {
-                // Both constants 0 (no stationary law) or an invalid constant.
-                let value = if k.is_nan() {
-                    f64::NAN
-                } else {
-                    bind.min(unbind)
-                };
-                return Err(StopReason::InvalidPropensity {
-                    channel: pair.bind,
-                    value,
-                });
-            }
             let cache = &mut self.caches[p];
-            if k != cache.k {
-                cache.k = k;
-                cache.totals.fill((-1, -1));
+            cache.inert = bind == 0.0 && unbind == 0.0;
+            if cache.inert {
+                // Any later K differs from NaN, so the cache is cleared when the pair is back.
+                cache.k = f64::NAN;
+            } else if bind / unbind != cache.k {
+                cache.k = bind / unbind;
+                cache.totals[..CACHE_SLOTS].fill((-1, -1));
             }
-            let (ta, tb) = totals(pair, &state.counts);
-            cache.current = lookup(pair, cache, ta, tb);
+            cache.current = lookup(pair, cache, &state.counts);
         }
         Ok(())
     }
@@ -484,6 +507,9 @@ impl SlowScale {
     fn separation(&self, state: &State) -> f64 {
         let mut min = f64::INFINITY;
         for (pair, cache) in self.pairs.iter().zip(&self.caches) {
+            if cache.inert {
+                continue; // its species are slow species while it is switched off
+            }
             let n_keys = pair.keys.len();
             let m = &cache.moments[cache.current * n_keys..cache.current * n_keys + 3];
             let bind = state.constants[pair.bind];
@@ -546,8 +572,14 @@ fn ratio(k: f64, has_b: bool, ta: i64, tb: i64, c: i64) -> f64 {
     k * (ta - c) as f64 * b / (c + 1) as f64
 }
 
-/// The slot of `pair`'s law at totals `(ta, tb)`, computed into it unless cached.
-fn lookup(pair: &FastPair, cache: &mut PairCache, ta: i64, tb: i64) -> usize {
+/// The slot of `pair`'s law at the totals of `counts`, computed into it unless cached; for a
+/// pair switched off, the point law at `counts` (in [`INERT_SLOT`]).
+fn lookup(pair: &FastPair, cache: &mut PairCache, counts: &[i64]) -> usize {
+    let (ta, tb) = totals(pair, counts);
+    if cache.inert {
+        point_law(pair, cache, ta, tb, counts[pair.c]);
+        return INERT_SLOT;
+    }
     let hash = (ta as u64)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .wrapping_add((tb as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
@@ -556,6 +588,21 @@ fn lookup(pair: &FastPair, cache: &mut PairCache, ta: i64, tb: i64) -> usize {
         compute_law(pair, cache, slot, ta, tb);
     }
     slot
+}
+
+/// The law of a pair switched off, at totals `(ta, tb)` with `c` of C: all weight on `c`.
+fn point_law(pair: &FastPair, cache: &mut PairCache, ta: i64, tb: i64, c: i64) {
+    let n_keys = pair.keys.len();
+    let moments = &mut cache.moments[INERT_SLOT * n_keys..(INERT_SLOT + 1) * n_keys];
+    for (m, o) in moments.iter_mut().zip(&pair.keys) {
+        *m = falling(ta - c, o[0]) * falling(tb - c, o[1]) * falling(c, o[2]);
+    }
+    cache.totals[INERT_SLOT] = (ta, tb);
+    cache.lo[INERT_SLOT] = c;
+    cache.mode[INERT_SLOT] = c;
+    cache.hi[INERT_SLOT] = c;
+    cache.w_lo[INERT_SLOT] = 1.0;
+    cache.z[INERT_SLOT] = 1.0;
 }
 
 /// Computes the law at `(ta, tb)` into `slot`: support, weights' sum and moments.
@@ -718,9 +765,8 @@ impl Simulator for SlowScale {
             } else {
                 for i in touched {
                     let p = self.touched[i] as usize;
-                    let (ta, tb) = totals(&self.pairs[p], &state.counts);
                     let cache = &mut self.caches[p];
-                    cache.current = lookup(&self.pairs[p], cache, ta, tb);
+                    cache.current = lookup(&self.pairs[p], cache, &state.counts);
                     self.settle(p, &mut state.counts, rng);
                 }
                 hook.leaped(t_next, &state.counts);

@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
 use super::ensemble::{Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
-use super::targets::Runner;
+use super::targets::{Runner, EXACT};
 use super::Row;
 use crate::error::RunError;
 use crate::model::overrides::Assignment;
@@ -84,6 +84,7 @@ pub fn ca_clamp(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let mut can: Vec<Vec<f64>> = Vec::new();
     let mut camkii: Vec<Vec<f64>> = Vec::new();
     let mut events = 0;
+    let mut methods: Vec<&str> = Vec::new();
     for ca in clamp_levels(quick) {
         let count = (ca * nav).round().max(1.0) as i64;
         let result = r.run(Condition {
@@ -107,8 +108,12 @@ pub fn ca_clamp(r: &mut Runner) -> Result<Vec<Row>, RunError> {
                 OutcomeChoice::Mean("CaMKII_CaM".into(), CLAMP_SETTLE, CLAMP_T_END),
             ],
             runs,
+            method: EXACT,
         })?;
         events += result.events;
+        if !methods.contains(&result.method) {
+            methods.push(result.method);
+        }
         levels.push(count as f64 / nav);
         can.push(result.outcome("CNM4_mean").to_vec());
         camkii.push(result.outcome("CaMKII_CaM_mean").to_vec());
@@ -168,6 +173,7 @@ pub fn ca_clamp(r: &mut Runner) -> Result<Vec<Row>, RunError> {
                 levels[levels.len() - 1],
                 events as f64
             ),
+            method: methods.join("+"),
             expected: ">= 3".into(),
             n,
             mean: ratio,
@@ -284,18 +290,19 @@ pub fn frequency_decoding(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             record: Vec::new(),
             outcomes,
             runs,
+            method: EXACT,
         })?;
         let can = excess_integral(result, "CaN_active", duration);
         let k1 = excess_integral(result, camkii[0], duration);
         let k2 = excess_integral(result, camkii[1], duration);
         let kin: Vec<f64> = k1.iter().zip(&k2).map(|(a, b)| a + b).collect();
-        points.push((f, can, kin, result.runs));
+        points.push((f, can, kin, result.runs, result.method));
     }
     let can_max = points.iter().map(|p| mean(&p.1)).fold(f64::MIN, f64::max);
     let kin_max = points.iter().map(|p| mean(&p.2)).fold(f64::MIN, f64::max);
     let mut rows = Vec::new();
     let mut ratios = Vec::new();
-    for (f, can, kin, n) in &points {
+    for (f, can, kin, n, method) in &points {
         let (cn, kn) = (mean(can) / can_max, mean(kin) / kin_max);
         let (lo, hi) = bootstrap_ratio_ci(kin, can, kin_max / can_max, r.settings.seed);
         ratios.push((*f, kn / cn, cn, kn));
@@ -303,6 +310,7 @@ pub fn frequency_decoding(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             target: "V4".into(),
             check: format!("{f} Hz, {SPIKES} spikes of {SPIKE_IONS} ions"),
             condition: format!("ca_spikes_{f}hz"),
+            method: (*method).into(),
             expected: "CaMKII/CaN (each normalised to its maximum over frequency) rises with f".into(),
             n: *n,
             mean: kn / cn,

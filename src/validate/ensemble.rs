@@ -1,13 +1,14 @@
-//! One validation condition (protocol × variants × run length) simulated as an ensemble, kept
-//! in memory: per-trajectory outcomes and a few recorded series.
+//! One validation condition (protocol × variants × run length × method) simulated as an
+//! ensemble, kept in memory: per-trajectory outcomes and a few recorded series.
 
 use crate::ensemble::{run_ensemble, EnsembleConfig};
+use super::Ensemble;
 use crate::error::RunError;
 use crate::model::overrides::{self, Assignment};
 use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, TimePoint, Window};
 use crate::network::Network;
 use crate::outcome::{Class, OutcomeValue};
-use crate::simulator::Direct;
+use crate::simulator::{AnySimulator, MethodRequest, Simulator};
 use crate::trajectory::RunPlan;
 
 /// What to simulate.
@@ -29,6 +30,8 @@ pub struct Condition {
     pub outcomes: Vec<OutcomeChoice>,
     /// Trajectories.
     pub runs: u64,
+    /// The simulation method (built by [`AnySimulator::new`], as `spinesim run` does).
+    pub method: MethodRequest,
 }
 
 /// A protocol named in the model file or constructed for one target.
@@ -82,6 +85,11 @@ impl Condition {
 /// The ensemble of one condition.
 #[derive(Debug, Clone)]
 pub struct ConditionResult {
+    /// The method that ran, as `run.json` names it (`direct`, `slow-scale`, ...).
+    pub method: &'static str,
+    /// Slow-scale SSA: the smallest separation of time scales seen (see
+    /// [`crate::simulator::SimStats::slow_scale_separation`]); `None` for other methods.
+    pub slow_scale_separation: Option<f64>,
     /// Trajectories simulated.
     pub runs: u64,
     /// Reaction events over all trajectories.
@@ -97,6 +105,17 @@ pub struct ConditionResult {
 }
 
 impl ConditionResult {
+    /// The report's record of this ensemble under the name `condition`.
+    pub fn ensemble(&self, condition: &str) -> Ensemble {
+        Ensemble {
+            condition: condition.into(),
+            method: self.method.into(),
+            trajectories: self.runs,
+            events: self.events,
+            slow_scale_separation: self.slow_scale_separation,
+        }
+    }
+
     /// The per-trajectory values of an outcome.
     pub fn outcome(&self, name: &str) -> &[f64] {
         &self
@@ -228,6 +247,8 @@ pub fn simulate(
         ProtocolChoice::None => None,
     };
     let net = Network::compile(&model);
+    let simulator = AnySimulator::new(condition.method, &net)
+        .map_err(|e| RunError::Settings(format!("{}: {e}", condition.label())))?;
     let plan = RunPlan::new(
         &model,
         &net,
@@ -251,7 +272,7 @@ pub fn simulate(
         &net,
         &plan,
         &config,
-        || Direct::new(&net),
+        || simulator.clone(),
         |t| {
             for (i, v) in t.outcomes.iter().enumerate() {
                 match *v {
@@ -269,6 +290,8 @@ pub fn simulate(
         },
     )?;
     Ok(ConditionResult {
+        method: simulator.name(),
+        slow_scale_separation: stats.sim.slow_scale_separation,
         runs: stats.trajectories,
         events: stats.events,
         outcomes: names.iter().cloned().zip(values).collect(),

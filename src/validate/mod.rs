@@ -10,6 +10,13 @@
 //! change under APV, S845 dephosphorylation after LFS, spine shrinkage during LFS); it reports
 //! V4, V5, V14 and V15 without judging them. V17 runs on `release_std`, V18 and V19 (the mGluR
 //! and endocannabinoid LTD routes) on their own models, see [`routes`].
+//!
+//! Methods: `--method` ([`Settings::method`]) simulates the long-protocol ensembles (the
+//! stimulation protocols and their shams under every variant: V1, V2, V3, V6, V8, V9, V10),
+//! e.g. with the slow-scale SSA (`slow-scale`, docs/slow_scale.md); the targets that measure
+//! fast Ca dynamics, single releases or steady Ca (V4, V5, V14, V15) and the other models (V17,
+//! V18, V19) always run the exact direct method. The report names the method of every row and
+//! ensemble, and its header which method ran which targets.
 
 mod decoding;
 pub mod ensemble;
@@ -23,8 +30,9 @@ use std::time::Instant;
 
 use crate::error::RunError;
 use crate::model::load_model;
+use crate::simulator::MethodRequest;
 
-pub use report::{Report, Row};
+pub use report::{Ensemble, Report, Row};
 
 /// How to run the validation.
 #[derive(Debug, Clone)]
@@ -37,6 +45,9 @@ pub struct Settings {
     pub runs: Option<u64>,
     /// Master seed.
     pub seed: u64,
+    /// The method of the long-protocol ensembles (the others always run the direct method; see
+    /// the module doc).
+    pub method: MethodRequest,
     /// Worker threads.
     pub threads: usize,
     /// Print each ensemble as it finishes.

@@ -14,7 +14,8 @@
 //! `x = e^{−Δ/τ_rec}` (derivation in the model file).
 
 use super::ensemble::{simulate, Condition, ConditionResult, ProtocolChoice};
-use super::{Row, Settings};
+use super::targets::EXACT;
+use super::{Ensemble, Row, Settings};
 use crate::error::RunError;
 use crate::model::{load_model, Model, Protocol};
 
@@ -29,16 +30,13 @@ const STEADY_FROM: usize = 20;
 /// Allowed relative deviation from the TM ratio.
 const TOLERANCE: f64 = 0.10;
 
-/// An ensemble as the report lists it: (condition, trajectories, reaction events).
-type Ensemble = (String, u64, u64);
-
 /// The TM steady-state / first-spike ratio `(1 − x)/(1 − (1 − U) x)` at `f` Hz.
 pub fn tm_ratio(u: f64, tau_rec: f64, f: f64) -> f64 {
     let x = (-1.0 / (f * tau_rec)).exp();
     (1.0 - x) / (1.0 - (1.0 - u) * x)
 }
 
-/// The V17 rows and the ensembles run: (condition, trajectories, events).
+/// The V17 rows and the ensembles run (all with the exact direct method).
 pub fn short_term_depression(settings: &Settings) -> Result<(Vec<Row>, Vec<Ensemble>), RunError> {
     let path = settings.models_dir.join("release_std.toml");
     let model = load_model(&path).map_err(|e| RunError::Settings(e.to_string()))?;
@@ -79,13 +77,9 @@ pub fn short_term_depression(settings: &Settings) -> Result<(Vec<Row>, Vec<Ensem
             period,
             runs,
         )?;
-        ensembles.push((
-            format!("{name} + no_glutamate (V17)"),
-            result.runs,
-            result.events,
-        ));
+        ensembles.push(result.ensemble(&format!("{name} + no_glutamate (V17)")));
         let release = release_per_spike(&result, spikes);
-        rows.push(ratio_row(f, &release, result.runs));
+        rows.push(ratio_row(f, &release, &result));
     }
     let (recovery_row, recovery) = recovery(&model, settings, runs)?;
     ensembles.push(recovery);
@@ -133,6 +127,7 @@ fn run(
             record: vec!["Released".into()],
             outcomes: Vec::new(),
             runs,
+            method: EXACT,
         },
         settings.seed,
         settings.threads,
@@ -165,7 +160,7 @@ fn mean(x: impl Iterator<Item = f64>) -> f64 {
 
 /// Steady-state / first-spike ratio with a delta-method 95 % CI, and the CV of the release per
 /// spike at steady state (over trajectories and steady-state spikes).
-fn ratio_row(f: u32, release: &[Vec<f64>], runs: u64) -> Row {
+fn ratio_row(f: u32, release: &[Vec<f64>], result: &ConditionResult) -> Row {
     let first: Vec<f64> = release.iter().map(|r| r[0]).collect();
     let steady: Vec<f64> = release
         .iter()
@@ -205,11 +200,12 @@ fn ratio_row(f: u32, release: &[Vec<f64>], runs: u64) -> Row {
             "train_{f}hz: {spikes} spikes, steady state = spikes {}-{spikes}, no_glutamate",
             STEADY_FROM + 1
         ),
+        method: result.method.into(),
         expected: format!(
             "{expected:.3} ± {:.0} % (TM, U = {TM_U}, tau_rec = {TM_TAU_REC} s)",
             100.0 * TOLERANCE
         ),
-        n: runs,
+        n: result.runs,
         mean: ratio,
         ci_low: ratio - half,
         ci_high: ratio + half,
@@ -271,6 +267,7 @@ fn recovery(model: &Model, settings: &Settings, runs: u64) -> Result<(Row, Ensem
             "std_recovery + no_glutamate: a 10 Hz train, test spikes {} after it",
             after.join(", ")
         ),
+        method: result.method.into(),
         expected: "last test spike within 10 % of the first spike of the train".into(),
         n: result.runs,
         mean: last,
@@ -281,12 +278,5 @@ fn recovery(model: &Model, settings: &Settings, runs: u64) -> Result<(Row, Ensem
         got: format!("release / first spike: {}", fractions.join(", ")),
         pass: Some((last - 1.0).abs() <= TOLERANCE),
     };
-    Ok((
-        row,
-        (
-            "std_recovery + no_glutamate (V17)".into(),
-            result.runs,
-            result.events,
-        ),
-    ))
+    Ok((row, result.ensemble("std_recovery + no_glutamate (V17)")))
 }

@@ -22,6 +22,9 @@ pub struct Row {
     pub check: String,
     /// The ensemble(s) it is computed from.
     pub condition: String,
+    /// The simulation method of those ensembles (`direct`, `slow-scale`); empty for a row
+    /// computed from other rows.
+    pub method: String,
     /// The contract, in words.
     pub expected: String,
     /// Trajectories.
@@ -55,6 +58,7 @@ impl Row {
             target: target.into(),
             check: check.into(),
             condition: String::new(),
+            method: String::new(),
             expected: expected.into(),
             n: 0,
             mean: f64::NAN,
@@ -68,13 +72,28 @@ impl Row {
     }
 }
 
+/// One ensemble the validation ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ensemble {
+    /// The condition (protocol, variants, settings, simulated time).
+    pub condition: String,
+    /// The simulation method (`direct`, `slow-scale`).
+    pub method: String,
+    /// Trajectories.
+    pub trajectories: u64,
+    /// Reaction events (for the slow-scale SSA: the slow events it fired).
+    pub events: u64,
+    /// Slow-scale SSA: the smallest separation of time scales seen (see docs/slow_scale.md).
+    pub slow_scale_separation: Option<f64>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// The rows, in target order.
     pub rows: Vec<Row>,
-    /// Ensembles run: (condition, trajectories, reaction events).
-    pub ensembles: Vec<(String, u64, u64)>,
+    /// Ensembles run, in order.
+    pub ensembles: Vec<Ensemble>,
     /// Wall time (s).
     pub wall_seconds: f64,
     /// The command line.
@@ -87,6 +106,25 @@ impl Report {
     /// Rows that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.pass == Some(false))
+    }
+
+    /// Each method that ran, with the targets whose rows were computed from its ensembles (in
+    /// report order; a target appears under every method it used).
+    pub fn methods(&self) -> Vec<(String, Vec<String>)> {
+        let mut methods: Vec<(String, Vec<String>)> = Vec::new();
+        for r in self.rows.iter().filter(|r| !r.method.is_empty()) {
+            let targets = match methods.iter_mut().find(|(m, _)| *m == r.method) {
+                Some((_, targets)) => targets,
+                None => {
+                    methods.push((r.method.clone(), Vec::new()));
+                    &mut methods.last_mut().expect("just pushed").1
+                }
+            };
+            if !targets.contains(&r.target) {
+                targets.push(r.target.clone());
+            }
+        }
+        methods
     }
 
     /// The report as Markdown.
@@ -103,9 +141,33 @@ impl Report {
             "Wall time: {:.0} s for {} ensembles, {} trajectories, {:.3e} reaction events.  ",
             self.wall_seconds,
             self.ensembles.len(),
-            self.ensembles.iter().map(|e| e.1).sum::<u64>(),
-            self.ensembles.iter().map(|e| e.2 as f64).sum::<f64>()
+            self.ensembles.iter().map(|e| e.trajectories).sum::<u64>(),
+            self.ensembles.iter().map(|e| e.events as f64).sum::<f64>()
         );
+        for (method, targets) in self.methods() {
+            let ensembles = self.ensembles.iter().filter(|e| e.method == method);
+            let _ = writeln!(
+                s,
+                "Method {method}: {} ({} ensembles).  ",
+                targets.join(", "),
+                ensembles.count()
+            );
+        }
+        let separation = self
+            .ensembles
+            .iter()
+            .filter_map(|e| e.slow_scale_separation)
+            .fold(f64::INFINITY, f64::min);
+        if separation.is_finite() {
+            let _ = writeln!(
+                s,
+                "The slow-scale SSA averages the reactions marked `fast = true` over their \
+                 stationary law (approximate; its event counts are slow events only). Smallest \
+                 separation of time scales seen: {separation:.3} (a fast pair's relaxation rate / \
+                 the slow propensity touching it; below 1 during NMDA pulses, see \
+                 docs/slow_scale.md).  "
+            );
+        }
         let (pass, fail, info) = self
             .rows
             .iter()
@@ -125,8 +187,8 @@ impl Report {
              file). \"vs sham\" is the mean % change minus that of the same variant without \
              stimulation over the same time (Welch CI).\n"
         );
-        let _ = writeln!(s, "| target | check | condition | expected | n | mean [95 % CI] | P(LTD) | P(LTP) | got | pass |");
-        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(s, "| target | check | condition | method | expected | n | mean [95 % CI] | P(LTD) | P(LTP) | got | pass |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|");
         for r in &self.rows {
             let num = |x: f64| {
                 if x.is_nan() {
@@ -147,10 +209,11 @@ impl Report {
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.target,
                 r.check,
                 r.condition,
+                r.method,
                 r.expected,
                 if r.n == 0 {
                     String::new()
@@ -166,10 +229,20 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "\n## Ensembles\n\n| condition | trajectories | reaction events |\n|---|---|---|"
+            "\n## Ensembles\n\n| condition | method | trajectories | reaction events | \
+             slow-scale separation |\n|---|---|---|---|---|"
         );
-        for (c, n, e) in &self.ensembles {
-            let _ = writeln!(s, "| {c} | {n} | {e:.3e} |", e = *e as f64);
+        for e in &self.ensembles {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {:.3e} | {} |",
+                e.condition,
+                e.method,
+                e.trajectories,
+                e.events as f64,
+                e.slow_scale_separation
+                    .map_or(String::new(), |x| format!("{x:.3}"))
+            );
         }
         s
     }
@@ -197,6 +270,7 @@ impl Report {
             ("target", strings(|r| &r.target)),
             ("check", strings(|r| &r.check)),
             ("condition", strings(|r| &r.condition)),
+            ("method", strings(|r| &r.method)),
             ("expected", strings(|r| &r.expected)),
             (
                 "n",

@@ -12,8 +12,8 @@
 use std::path::Path;
 
 use super::ensemble::{simulate, Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
-use super::targets::{mean_sd, welch};
-use super::{Row, Settings};
+use super::targets::{mean_sd, welch, EXACT};
+use super::{Ensemble, Row, Settings};
 use crate::error::RunError;
 use crate::model::{load_model, Model};
 use crate::output::stats::t_interval;
@@ -53,11 +53,17 @@ impl RouteModels {
         };
         let mut rows = v18(&mut runner, &self.mglur)?;
         rows.extend(v19(&mut runner, &self.ecb)?);
-        let ensembles = runner
-            .done
-            .iter()
-            .map(|(k, r)| (k.clone(), r.runs, r.events))
-            .collect();
+        // Every route ensemble runs with the runner's method.
+        let mut methods: Vec<&str> = Vec::new();
+        for (_, r) in &runner.done {
+            if !methods.contains(&r.method) {
+                methods.push(r.method);
+            }
+        }
+        for row in &mut rows {
+            row.method = methods.join("+");
+        }
+        let ensembles = runner.done.iter().map(|(k, r)| r.ensemble(k)).collect();
         Ok(RouteResults { rows, ensembles })
     }
 }
@@ -66,8 +72,8 @@ impl RouteModels {
 pub struct RouteResults {
     /// The report rows, V18 then V19.
     pub rows: Vec<Row>,
-    /// Ensembles run: (condition, trajectories, reaction events).
-    pub ensembles: Vec<(String, u64, u64)>,
+    /// Ensembles run, in order.
+    pub ensembles: Vec<Ensemble>,
 }
 
 /// Runs each (model, protocol, variants) once.
@@ -112,6 +118,7 @@ impl Runner<'_> {
                 .map(|o| OutcomeChoice::Named(o.to_string()))
                 .collect(),
             runs: self.runs(),
+            method: EXACT,
         };
         let key = format!("{}: {} ({t_end} s)", model.name, condition.label());
         if let Some(i) = self.done.iter().position(|(k, _)| *k == key) {
@@ -192,6 +199,7 @@ fn effect_row(
         target: target.into(),
         check: check.into(),
         condition: condition.into(),
+        method: String::new(), // the runner's, set by `RouteModels::rows`
         expected: expected.into(),
         n: n as u64,
         mean: effect.mean,
@@ -212,6 +220,7 @@ fn info_row(target: &str, check: &str, condition: &str, values: &[f64], unit: &s
         target: target.into(),
         check: check.into(),
         condition: condition.into(),
+        method: String::new(), // the runner's, set by `RouteModels::rows`
         expected: "information".into(),
         n: values.len() as u64,
         mean: m,

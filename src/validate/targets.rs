@@ -3,11 +3,12 @@
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::ensemble::{simulate, Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
-use super::{decoding, Row, Settings};
+use super::{decoding, Ensemble, Row, Settings};
 use crate::error::RunError;
 use crate::model::{Action, Event, Model, Protocol, Train};
 use crate::outcome::Class;
 use crate::output::stats::t_interval;
+use crate::simulator::MethodRequest;
 
 /// Burn-in before every stimulation protocol of the model (s); the baseline window is 300-600 s.
 const ONSET: f64 = 600.0;
@@ -15,6 +16,12 @@ const ONSET: f64 = 600.0;
 const QUICK_TAIL: f64 = 300.0;
 /// Recording interval of the stimulation ensembles (s).
 const RECORD_EVERY: f64 = 10.0;
+/// The method of the ensembles that measure fast Ca dynamics, single releases or steady Ca (V4,
+/// V5, V14, V15), whatever `--method` says: the exact direct method. The slow-scale SSA does
+/// not simulate the buffer's fast fluctuations (peaks of free Ca, the first milliseconds after a
+/// release) and cannot average a pair with a clamped species (V5 clamps Ca).
+pub(super) const EXACT: MethodRequest = MethodRequest::Direct;
+
 /// Series every stimulation ensemble records.
 const SERIES: [&str; 7] = [
     "W",
@@ -32,7 +39,7 @@ pub struct Runner<'m> {
     pub(super) model: &'m Model,
     /// How to run.
     pub(super) settings: &'m Settings,
-    done: Vec<(String, ConditionResult)>,
+    done: Vec<(String, MethodRequest, ConditionResult)>,
 }
 
 impl<'m> Runner<'m> {
@@ -45,11 +52,11 @@ impl<'m> Runner<'m> {
         }
     }
 
-    /// (condition, trajectories, events) of every ensemble run.
-    pub fn ensembles(&self) -> Vec<(String, u64, u64)> {
+    /// Every ensemble run, in order.
+    pub fn ensembles(&self) -> Vec<Ensemble> {
         self.done
             .iter()
-            .map(|(k, r)| (k.clone(), r.runs, r.events))
+            .map(|(k, _, r)| r.ensemble(k))
             .collect()
     }
 
@@ -90,8 +97,13 @@ impl<'m> Runner<'m> {
             condition.label(),
             (condition.t_end * 1000.0).round() / 1000.0
         );
-        if let Some(i) = self.done.iter().position(|(k, _)| *k == key) {
-            return Ok(&self.done[i].1);
+        let method = condition.method;
+        if let Some(i) = self
+            .done
+            .iter()
+            .position(|(k, m, _)| *k == key && *m == method)
+        {
+            return Ok(&self.done[i].2);
         }
         let started = std::time::Instant::now();
         let result = simulate(
@@ -102,17 +114,18 @@ impl<'m> Runner<'m> {
         )?;
         if self.settings.verbose {
             eprintln!(
-                "spinesim validate: {key}: {} trajectories, {:.3e} events, {:.0} s",
+                "spinesim validate: {key} [{}]: {} trajectories, {:.3e} events, {:.0} s",
+                result.method,
                 result.runs,
                 result.events as f64,
                 started.elapsed().as_secs_f64()
             );
         }
-        self.done.push((key, result));
-        Ok(&self.done.last().expect("just pushed").1)
+        self.done.push((key, method, result));
+        Ok(&self.done.last().expect("just pushed").2)
     }
 
-    /// A stimulation protocol of the model under `variants`.
+    /// A stimulation protocol of the model under `variants`, simulated with `--method`.
     fn protocol(
         &mut self,
         protocol: &str,
@@ -132,6 +145,7 @@ impl<'m> Runner<'m> {
                 OutcomeChoice::Named("S831P_peak".into()),
             ],
             runs,
+            method: self.settings.method,
         })
     }
 
@@ -150,7 +164,7 @@ impl<'m> Runner<'m> {
     }
 
     /// The sham of `variants`: no stimulation, as long as the longest protocol it is compared
-    /// with.
+    /// with, simulated with `--method` (as the protocols are).
     fn sham(&mut self, variants: &[&str], t_end: f64) -> Result<&ConditionResult, RunError> {
         let runs = self.stimulation_runs();
         self.run(Condition {
@@ -162,6 +176,7 @@ impl<'m> Runner<'m> {
             record: SERIES.iter().map(|s| s.to_string()).collect(),
             outcomes: vec![OutcomeChoice::Named("S831P_peak".into())],
             runs,
+            method: self.settings.method,
         })
     }
 }
@@ -233,6 +248,7 @@ fn effect_row(
         target: target.into(),
         check: check.into(),
         condition: label.into(),
+        method: stim.method.into(),
         expected: expected.into(),
         n: stim.runs,
         mean: d,
@@ -436,6 +452,7 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             target: "V9".into(),
             check: "S845-P falls after LFS".into(),
             condition: "freq_1hz".into(),
+            method: stim.method.into(),
             expected: "synaptic pS845 (first minute after the train minus baseline) < 0".into(),
             n: diff.len() as u64,
             mean: m,
@@ -497,6 +514,7 @@ fn volume_row(
         target: "V10".into(),
         check: check.into(),
         condition: label.into(),
+        method: stim.method.into(),
         expected: expected.into(),
         n: stim.runs,
         mean: m,
@@ -609,6 +627,7 @@ fn full_only(
             target: "V9".into(),
             check: "S831-P rises after HFS".into(),
             condition: "freq_100hz".into(),
+            method: stim.method.into(),
             expected: "peak synaptic pS831 above sham".into(),
             n: stim.runs,
             mean: d,
@@ -689,6 +708,7 @@ fn full_only(
             target: "V8".into(),
             check: "chem-LTD internalised fraction at 10-15 min".into(),
             condition: "chem_ltd".into(),
+            method: stim.method.into(),
             expected: "15-40 % of surface AMPARs".into(),
             n: stim.runs,
             mean: m,
@@ -780,6 +800,7 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             OutcomeChoice::PeakOfRun("Ca".into()),
         ],
         runs,
+        method: EXACT,
     })?;
     let peaks = result.outcome("NO_peak");
     let (m, sd) = mean_sd(peaks);
@@ -792,6 +813,7 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             target: "V14".into(),
             check: "peak open NMDARs per release".into(),
             condition: "one release from rest".into(),
+            method: result.method.into(),
             expected: "mean over releases of the peak open count < 1 (of 15)".into(),
             n: result.runs,
             mean: m,
@@ -855,6 +877,7 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         record: vec!["Ca".into()],
         outcomes: Vec::new(),
         runs,
+        method: EXACT,
     })?;
     let mean = result.mean_series("Ca");
     let times = &result.times;
@@ -896,6 +919,7 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             target: "V15".into(),
             check: "Ca decay time after a brief influx".into(),
             condition: "600 Ca ions at rest".into(),
+            method: result.method.into(),
             expected: "tau 10-20 ms".into(),
             n: result.runs,
             mean: tau_ms,
@@ -913,6 +937,7 @@ fn calcium_decay(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             target: "V15".into(),
             check: "resting free Ca".into(),
             condition: "rest".into(),
+            method: result.method.into(),
             expected: "50-100 nM".into(),
             n: result.runs,
             mean: to_nm(rm),
