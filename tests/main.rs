@@ -29,3 +29,4 @@ mod statistical;
 mod structure;
 mod tau_leap;
 mod validate;
+mod validate_method;

@@ -163,7 +163,7 @@ impl Report {
                 s,
                 "The slow-scale SSA averages the reactions marked `fast = true` over their \
                  stationary law (approximate; its event counts are slow events only). Smallest \
-                 separation of time scales seen: {separation:.3} (a fast pair's relaxation rate / \
+                 separation of time scales seen: {separation:.2e} (a fast pair's relaxation rate / \
                  the slow propensity touching it; below 1 during NMDA pulses, see \
                  docs/slow_scale.md).  "
             );
@@ -241,7 +241,7 @@ impl Report {
                 e.trajectories,
                 e.events as f64,
                 e.slow_scale_separation
-                    .map_or(String::new(), |x| format!("{x:.3}"))
+                    .map_or(String::new(), |x| format!("{x:.2e}"))
             );
         }
         s
