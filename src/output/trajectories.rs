@@ -1,6 +1,7 @@
 //! The wide trajectory table: `run` (u64), `time` (f64, s), one column per recorded quantity
-//! (Int64 for species and integer observables, Float64 otherwise). Rows are buffered and
-//! written as row groups, so memory does not grow with the number of trajectories.
+//! (Int64 for species and integer observables, Float64 otherwise). Rows are buffered in
+//! batches of [`ROWS_PER_BATCH`] and a row group is written out once its encoded data reach
+//! [`ROW_GROUP_BYTES`], so memory does not grow with the number of trajectories.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,11 @@ use super::{commit, partial_path, writer_properties};
 use crate::error::RunError;
 use crate::trajectory::Trajectory;
 
-/// Rows buffered before a row group is written.
-const ROWS_PER_BATCH: usize = 1 << 16;
+/// Rows buffered before they are encoded.
+pub const ROWS_PER_BATCH: usize = 1 << 13;
+
+/// Encoded bytes of a row group held in memory before it is written to the file.
+pub const ROW_GROUP_BYTES: usize = 1 << 19;
 
 /// The schema of a trajectory table.
 pub fn trajectory_schema(columns: &[String], integer: &[bool]) -> SchemaRef {
@@ -118,7 +122,13 @@ impl TrajectoryWriter {
             .map_err(|e| RunError::parquet(&self.path, e))?;
         self.writer
             .write(&batch)
-            .map_err(|e| RunError::parquet(&self.path, e))
+            .map_err(|e| RunError::parquet(&self.path, e))?;
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer
+                .flush()
+                .map_err(|e| RunError::parquet(&self.path, e))?;
+        }
+        Ok(())
     }
 
     /// Writes the remaining rows, adds final metadata, closes and renames the file.
