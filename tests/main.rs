@@ -25,5 +25,6 @@ mod sbml_events;
 mod slow_scale;
 mod statistical;
 mod structure;
+mod summary_memory;
 mod tau_leap;
 mod validate;

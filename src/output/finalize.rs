@@ -11,9 +11,10 @@
 //!   P(LTD) and P(LTP) with Wilson 95 % CIs.
 //!
 //! Memory does not grow with the number of trajectories: `outcomes.parquet` is written in row
-//! groups of at most [`OUTCOMES_ROW_GROUP_BYTES`], and the statistics of `outcome_stats.parquet`
-//! and `summary.parquet` are computed in streaming passes over the parts under a fixed budget
-//! (see [`super::summary::exact_stats`]).
+//! groups of at most [`OUTCOMES_ROW_GROUP_BYTES`], pages of [`OUTCOMES_ROWS_PER_PAGE`] rows and
+//! dictionaries of at most [`OUTCOMES_DICTIONARY_BYTES`], and the statistics of
+//! `outcome_stats.parquet` and `summary.parquet` are computed in streaming passes over the
+//! parts under a fixed budget (see [`super::summary::exact_stats`]).
 
 use std::fs::File;
 use std::path::Path;
@@ -36,6 +37,13 @@ use crate::sweep::AxisKind;
 
 /// Bytes of `outcomes.parquet` buffered before its row group is written out.
 pub const OUTCOMES_ROW_GROUP_BYTES: usize = 1 << 18;
+
+/// Rows of a data page of `outcomes.parquet` (the encoder buffers a page's values per column).
+pub const OUTCOMES_ROWS_PER_PAGE: usize = 1 << 10;
+
+/// Bytes of a column's dictionary in `outcomes.parquet` before it falls back to plain encoding
+/// (outcome values are mostly distinct, and the dictionary is held in memory per row group).
+pub const OUTCOMES_DICTIONARY_BYTES: usize = 1 << 14;
 
 /// What [`finalize`] found.
 #[derive(Debug, Clone)]
@@ -356,7 +364,12 @@ fn merge_outcomes(
             let schema = Arc::new(Schema::new(fields));
             if writer.is_none() {
                 let file = File::create(partial_path(&out)).map_err(|e| RunError::io(&out, e))?;
-                let w = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(kv)))
+                let properties = writer_properties(kv)
+                    .into_builder()
+                    .set_data_page_row_count_limit(OUTCOMES_ROWS_PER_PAGE)
+                    .set_dictionary_page_size_limit(OUTCOMES_DICTIONARY_BYTES)
+                    .build();
+                let w = ArrowWriter::try_new(file, schema.clone(), Some(properties))
                     .map_err(|e| RunError::parquet(&out, e))?;
                 writer = Some((w, schema.clone()));
             }
@@ -417,10 +430,7 @@ impl OutcomeColumns {
                 _ => {}
             }
         }
-        OutcomeColumns {
-            names,
-            classes,
-        }
+        OutcomeColumns { names, classes }
     }
 
     fn push(&mut self, batch: &RecordBatch) {

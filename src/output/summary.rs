@@ -152,7 +152,12 @@ fn reader(
 pub(crate) fn for_each_number(array: &ArrayRef, mut f: impl FnMut(usize, f64)) {
     match array.data_type() {
         DataType::Int64 => {
-            for (i, &v) in array.as_primitive::<Int64Type>().values().iter().enumerate() {
+            for (i, &v) in array
+                .as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .enumerate()
+            {
                 f(i, v as f64);
             }
         }
@@ -360,7 +365,11 @@ struct Totals {
 /// than [`COLLECT_CAP`] values is split by a histogram of [`HISTOGRAM_BINS`] bins, which
 /// records each bin's smallest and largest key (a bin of equal values is done), a smaller one
 /// is collected and sorted. Memory is independent of the number of values per group.
-pub fn exact_stats<F>(groups: usize, budget_bytes: usize, mut scan: F) -> Result<Vec<Stats>, RunError>
+pub fn exact_stats<F>(
+    groups: usize,
+    budget_bytes: usize,
+    mut scan: F,
+) -> Result<Vec<Stats>, RunError>
 where
     F: FnMut(&mut dyn FnMut(usize, f64)) -> Result<(), RunError>,
 {
@@ -569,7 +578,9 @@ pub fn write_summary_of_points(
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.quantity.as_str()),
         )),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.stats.n))),
+        Arc::new(UInt64Array::from_iter_values(
+            rows.iter().map(|r| r.stats.n),
+        )),
         column(&|s| s.mean),
         column(&|s| s.sd),
         column(&|s| s.sem()),

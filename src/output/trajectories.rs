@@ -1,7 +1,9 @@
 //! The wide trajectory table: `run` (u64), `time` (f64, s), one column per recorded quantity
 //! (Int64 for species and integer observables, Float64 otherwise). Rows are buffered in
-//! batches of [`ROWS_PER_BATCH`] and a row group is written out once its encoded data reach
-//! [`ROW_GROUP_BYTES`], so memory does not grow with the number of trajectories.
+//! batches of [`ROWS_PER_BATCH`], encoded in data pages of at most [`ROWS_PER_PAGE`] rows with
+//! dictionaries of at most [`DICTIONARY_BYTES`], and a row group is written out once its
+//! encoded data reach [`ROW_GROUP_BYTES`], so memory does not grow with the number of
+//! trajectories.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,14 @@ use crate::error::RunError;
 use crate::trajectory::Trajectory;
 
 /// Rows buffered before they are encoded.
-pub const ROWS_PER_BATCH: usize = 1 << 13;
+pub const ROWS_PER_BATCH: usize = 1 << 12;
+
+/// Rows of a data page (the encoder buffers a page's values per column).
+pub const ROWS_PER_PAGE: usize = 1 << 12;
+
+/// Bytes of a column's dictionary before it falls back to plain encoding (the dictionary of a
+/// row group is held in memory).
+pub const DICTIONARY_BYTES: usize = 1 << 16;
 
 /// Encoded bytes of a row group held in memory before it is written to the file.
 pub const ROW_GROUP_BYTES: usize = 1 << 19;
@@ -70,7 +79,12 @@ impl TrajectoryWriter {
     ) -> Result<Self, RunError> {
         let schema = trajectory_schema(columns, integer);
         let file = File::create(partial_path(path)).map_err(|e| RunError::io(path, e))?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(metadata)))
+        let properties = writer_properties(metadata)
+            .into_builder()
+            .set_data_page_row_count_limit(ROWS_PER_PAGE)
+            .set_dictionary_page_size_limit(DICTIONARY_BYTES)
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
             .map_err(|e| RunError::parquet(path, e))?;
         Ok(TrajectoryWriter {
             path: path.to_path_buf(),
