@@ -453,8 +453,10 @@ where
         for r in &ranges {
             starts[r.group + 1] += 1;
         }
-        for i in 0..totals.len() {
-            starts[i + 1] += starts[i];
+        let mut before = 0;
+        for start in &mut starts {
+            before += *start;
+            *start = before;
         }
         let groups = offset..offset + totals.len();
         scan(&mut |g, x| {
