@@ -27,9 +27,22 @@ const TAU_LEAP: MethodRequest = MethodRequest::TauLeap(TauLeapSettings {
 
 thread_local! {
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    /// Bytes allocated minus bytes freed by the current thread, and the highest value seen.
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+    static PEAK_BYTES: Cell<isize> = const { Cell::new(0) };
 }
 
-/// Counts allocations made by the current thread, then defers to the system allocator.
+/// Adds `change` to the current thread's live heap bytes and raises the peak.
+fn track_bytes(change: isize) {
+    let live = LIVE_BYTES.with(|l| {
+        l.set(l.get() + change);
+        l.get()
+    });
+    PEAK_BYTES.with(|p| p.set(p.get().max(live)));
+}
+
+/// Counts allocations (and live bytes) of the current thread, then defers to the system
+/// allocator.
 struct CountingAllocator;
 
 // SAFETY: every call is forwarded unchanged to `System`, which upholds the GlobalAlloc contract;
@@ -37,17 +50,20 @@ struct CountingAllocator;
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        track_bytes(layout.size() as isize);
         // SAFETY: same layout as requested, forwarded to the system allocator.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        track_bytes(-(layout.size() as isize));
         // SAFETY: `ptr` was allocated by `System` with this layout (see `alloc`).
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        track_bytes(new_size as isize - layout.size() as isize);
         // SAFETY: forwarded unchanged to the allocator that made `ptr`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -58,6 +74,16 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 pub fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// Runs `f` and returns its result and the peak of the heap bytes this thread allocated (and
+/// had not freed) meanwhile, above what it held before.
+pub fn peak_heap_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE_BYTES.with(Cell::get);
+    PEAK_BYTES.with(|p| p.set(before));
+    let result = f();
+    let peak = PEAK_BYTES.with(Cell::get) - before;
+    (result, peak.max(0) as usize)
 }
 
 /// Fires events from the initial state up to `t_stop` with `method` and returns (counters,

@@ -27,6 +27,7 @@ mod slow_scale_limits;
 mod slow_scale_spine;
 mod statistical;
 mod structure;
+mod summary_memory;
 mod tau_leap;
 mod validate;
 mod validate_method;

@@ -228,7 +228,7 @@ fn trajectories_roundtrip_small() {
 
 #[test]
 fn trajectories_roundtrip_across_row_groups() {
-    // 700 × 101 = 70 700 rows: more than one buffered batch (65 536 rows).
+    // 700 × 101 = 70 700 rows: several buffered batches and row groups.
     let times: Vec<f64> = (0..=100).map(|k| k as f64 * 0.1).collect();
     roundtrip_trajectories(700, &times);
 }

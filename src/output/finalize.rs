@@ -10,8 +10,11 @@
 //!   Student t 95 % CI of the mean, quantiles; on `NAME_pct` rows of a relative change also
 //!   P(LTD) and P(LTP) with Wilson 95 % CIs.
 //!
-//! Memory: one sweep point's outcome columns at a time (8 bytes per trajectory and column), and
-//! the summary's fixed budget.
+//! Memory does not grow with the number of trajectories: `outcomes.parquet` is written in row
+//! groups of at most [`OUTCOMES_ROW_GROUP_BYTES`], pages of [`OUTCOMES_ROWS_PER_PAGE`] rows and
+//! dictionaries of at most [`OUTCOMES_DICTIONARY_BYTES`], and the statistics of
+//! `outcome_stats.parquet` and `summary.parquet` are computed in streaming passes over the
+//! parts under a fixed budget (see [`super::summary::exact_stats`]).
 
 use std::fs::File;
 use std::path::Path;
@@ -25,10 +28,22 @@ use parquet::arrow::ArrowWriter;
 use super::layout::{finished_parts, part_name, Layout, RunSpec, ShardRecord};
 use super::metadata::{sha256_hex, Digests, RunMetadata};
 use super::stats::{t_interval, wilson_interval};
-use super::summary::{write_summary_of_points, Stats, QUANTILES};
+use super::summary::{
+    exact_stats, for_each_number, write_summary_of_points, Stats, QUANTILES, SUMMARY_BUDGET_BYTES,
+};
 use super::{commit, partial_path, write_table, writer_properties};
 use crate::error::RunError;
 use crate::sweep::AxisKind;
+
+/// Bytes of `outcomes.parquet` buffered before its row group is written out.
+pub const OUTCOMES_ROW_GROUP_BYTES: usize = 1 << 18;
+
+/// Rows of a data page of `outcomes.parquet` (the encoder buffers a page's values per column).
+pub const OUTCOMES_ROWS_PER_PAGE: usize = 1 << 10;
+
+/// Bytes of a column's dictionary in `outcomes.parquet` before it falls back to plain encoding
+/// (outcome values are mostly distinct, and the dictionary is held in memory per row group).
+pub const OUTCOMES_DICTIONARY_BYTES: usize = 1 << 14;
 
 /// What [`finalize`] found.
 #[derive(Debug, Clone)]
@@ -261,10 +276,10 @@ fn dataset_digest(spec: &RunSpec, base: &Path) -> Result<String, RunError> {
     Ok(all.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Per sweep point, the values of the outcome columns, for `outcome_stats.parquet`.
+/// Per sweep point, the numeric outcome columns and the class counts, for
+/// `outcome_stats.parquet`.
 struct OutcomeColumns {
     names: Vec<String>,
-    numbers: Vec<Vec<f64>>,
     /// Per class column: (name, LTD count, LTP count, total).
     classes: Vec<(String, u64, u64, u64)>,
 }
@@ -349,7 +364,12 @@ fn merge_outcomes(
             let schema = Arc::new(Schema::new(fields));
             if writer.is_none() {
                 let file = File::create(partial_path(&out)).map_err(|e| RunError::io(&out, e))?;
-                let w = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(kv)))
+                let properties = writer_properties(kv)
+                    .into_builder()
+                    .set_data_page_row_count_limit(OUTCOMES_ROWS_PER_PAGE)
+                    .set_dictionary_page_size_limit(OUTCOMES_DICTIONARY_BYTES)
+                    .build();
+                let w = ArrowWriter::try_new(file, schema.clone(), Some(properties))
                     .map_err(|e| RunError::parquet(&out, e))?;
                 writer = Some((w, schema.clone()));
             }
@@ -364,10 +384,23 @@ fn merge_outcomes(
                 .map_err(|e| RunError::parquet(&out, e))?;
             w.write(&out_batch)
                 .map_err(|e| RunError::parquet(&out, e))?;
+            if w.in_progress_size() > OUTCOMES_ROW_GROUP_BYTES {
+                w.flush().map_err(|e| RunError::parquet(&out, e))?;
+            }
             Ok(())
         })?;
         if let Some(cols) = columns {
-            stats_rows.add(spec.is_swept().then_some(point.sweep_id), cols);
+            let stats = exact_stats(cols.names.len(), SUMMARY_BUDGET_BYTES, |emit| {
+                for_each_part_batch(&dir, |_, batch| {
+                    for (j, name) in cols.names.iter().enumerate() {
+                        if let Some(c) = batch.column_by_name(name) {
+                            for_each_number(c, |_, x| emit(j, x));
+                        }
+                    }
+                    Ok(())
+                })
+            })?;
+            stats_rows.add(spec.is_swept().then_some(point.sweep_id), &cols, stats);
         }
     }
     let (w, _) = writer.ok_or_else(|| {
@@ -397,19 +430,10 @@ impl OutcomeColumns {
                 _ => {}
             }
         }
-        OutcomeColumns {
-            numbers: vec![Vec::new(); names.len()],
-            names,
-            classes,
-        }
+        OutcomeColumns { names, classes }
     }
 
     fn push(&mut self, batch: &RecordBatch) {
-        for (name, values) in self.names.iter().zip(&mut self.numbers) {
-            if let Some(c) = batch.column_by_name(name) {
-                values.extend_from_slice(c.as_primitive::<Float64Type>().values());
-            }
-        }
         for (name, ltd, ltp, total) in &mut self.classes {
             if let Some(c) = batch.column_by_name(name) {
                 let s = c.as_string::<i32>();
@@ -438,9 +462,9 @@ struct StatsRows {
 }
 
 impl StatsRows {
-    fn add(&mut self, sweep_id: Option<u64>, mut cols: OutcomeColumns) {
-        for (name, values) in cols.names.iter().zip(&mut cols.numbers) {
-            let s = Stats::of(values);
+    /// Adds the rows of one sweep point: `stats` are those of the columns `cols.names`.
+    fn add(&mut self, sweep_id: Option<u64>, cols: &OutcomeColumns, stats: Vec<Stats>) {
+        for (name, s) in cols.names.iter().zip(stats) {
             self.sweep_id.push(sweep_id.unwrap_or(0));
             self.outcome.push(name.clone());
             self.ci.push(t_interval(s.mean, s.sd, s.n, 0.95));

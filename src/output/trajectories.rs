@@ -1,6 +1,10 @@
 //! The wide trajectory table: `run` (u64), `time` (f64, s), one column per recorded quantity
-//! (Int64 for species and integer observables, Float64 otherwise). Rows are buffered and
-//! written as row groups, so memory does not grow with the number of trajectories.
+//! (Int64 for species and integer observables, Float64 otherwise). Rows are buffered in
+//! batches of [`BATCH_BYTES`] (8 bytes a value), encoded in data pages whose buffered values
+//! take at most [`PAGE_BYTES`] over all columns, with dictionaries of at most
+//! [`DICTIONARY_BYTES`] per column, and a row group is written out once its encoded data reach
+//! [`ROW_GROUP_BYTES`]: memory depends on neither the number of trajectories nor (much) on the
+//! number of columns.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,8 +19,24 @@ use super::{commit, partial_path, writer_properties};
 use crate::error::RunError;
 use crate::trajectory::Trajectory;
 
-/// Rows buffered before a row group is written.
-const ROWS_PER_BATCH: usize = 1 << 16;
+/// Bytes of rows buffered (over all columns) before they are encoded.
+pub const BATCH_BYTES: usize = 1 << 18;
+
+/// Bytes of the values of one data page over all columns (the encoder buffers a page's values
+/// per column, 8 bytes each).
+pub const PAGE_BYTES: usize = 1 << 18;
+
+/// Bytes of a column's dictionary before it falls back to plain encoding (the dictionary of a
+/// row group is held in memory).
+pub const DICTIONARY_BYTES: usize = 1 << 13;
+
+/// Encoded bytes of a row group held in memory before it is written to the file.
+pub const ROW_GROUP_BYTES: usize = 1 << 18;
+
+/// Rows of `columns` 8-byte values that fit in `bytes` (at least 64).
+fn rows_in(bytes: usize, columns: usize) -> usize {
+    (bytes / (8 * columns.max(1))).max(64)
+}
 
 /// The schema of a trajectory table.
 pub fn trajectory_schema(columns: &[String], integer: &[bool]) -> SchemaRef {
@@ -41,6 +61,7 @@ pub struct TrajectoryWriter {
     schema: SchemaRef,
     integer: Vec<bool>,
     times: Vec<f64>,
+    rows_per_batch: usize,
     writer: ArrowWriter<File>,
     run: Vec<u64>,
     time: Vec<f64>,
@@ -66,13 +87,22 @@ impl TrajectoryWriter {
     ) -> Result<Self, RunError> {
         let schema = trajectory_schema(columns, integer);
         let file = File::create(partial_path(path)).map_err(|e| RunError::io(path, e))?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(metadata)))
+        let rows_per_page = rows_in(PAGE_BYTES, schema.fields().len());
+        let rows_per_batch = rows_in(BATCH_BYTES, schema.fields().len());
+        let properties = writer_properties(metadata)
+            .into_builder()
+            .set_data_page_row_count_limit(rows_per_page)
+            .set_write_batch_size(rows_per_page.min(1024))
+            .set_dictionary_page_size_limit(DICTIONARY_BYTES)
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
             .map_err(|e| RunError::parquet(path, e))?;
         Ok(TrajectoryWriter {
             path: path.to_path_buf(),
             schema,
             integer: integer.to_vec(),
             times: times.to_vec(),
+            rows_per_batch,
             writer,
             run: Vec::new(),
             time: Vec::new(),
@@ -90,7 +120,7 @@ impl TrajectoryWriter {
                 col.push(t.samples[row * n_cols + c]);
             }
         }
-        if self.run.len() >= ROWS_PER_BATCH {
+        if self.run.len() >= self.rows_per_batch {
             self.flush()?;
         }
         Ok(())
@@ -118,7 +148,13 @@ impl TrajectoryWriter {
             .map_err(|e| RunError::parquet(&self.path, e))?;
         self.writer
             .write(&batch)
-            .map_err(|e| RunError::parquet(&self.path, e))
+            .map_err(|e| RunError::parquet(&self.path, e))?;
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer
+                .flush()
+                .map_err(|e| RunError::parquet(&self.path, e))?;
+        }
+        Ok(())
     }
 
     /// Writes the remaining rows, adds final metadata, closes and renames the file.
