@@ -1,8 +1,8 @@
 //! One validation condition (protocol × variants × run length × method) simulated as an
 //! ensemble, kept in memory: per-trajectory outcomes and a few recorded series.
 
-use crate::ensemble::{run_ensemble, EnsembleConfig};
 use super::Ensemble;
+use crate::ensemble::{run_ensemble, EnsembleConfig};
 use crate::error::RunError;
 use crate::model::overrides::{self, Assignment};
 use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, TimePoint, Window};

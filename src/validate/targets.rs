@@ -54,10 +54,7 @@ impl<'m> Runner<'m> {
 
     /// Every ensemble run, in order.
     pub fn ensembles(&self) -> Vec<Ensemble> {
-        self.done
-            .iter()
-            .map(|(k, _, r)| r.ensemble(k))
-            .collect()
+        self.done.iter().map(|(k, _, r)| r.ensemble(k)).collect()
     }
 
     fn stimulation_runs(&self) -> u64 {
