@@ -248,10 +248,12 @@ fn spine(c: &mut Criterion) {
     Slice::new(&net, 1.0, 3.0).bench(&mut g, "spine_ltd_core");
 
     // Whole trajectories: the first 10 pulses of LFS (pulses from 300 s; the 11th starts at
-    // t_end) vs no stimulation. Each takes seconds, so criterion takes 10 single-iteration samples.
+    // t_end), all 100 pulses of HFS at 100 Hz (300 … 301 s; 300 scheduled stops), and no
+    // stimulation. Each takes seconds, so criterion takes 10 single-iteration samples.
     let t_end = 310.0;
     bench_trajectory(&mut g, &model, &net, "baseline", t_end);
     bench_trajectory(&mut g, &model, &net, "lfs_1hz", t_end);
+    bench_trajectory(&mut g, &model, &net, "hfs_100hz", t_end);
     g.finish();
 }
 
