@@ -11,6 +11,10 @@
 //! V4, V5, V14 and V15 without judging them. V17 runs on `release_std`, V18 and V19 (the mGluR
 //! and endocannabinoid LTD routes) on their own models, see [`routes`].
 //!
+//! The full run also reports, without a numbered target (target `other`), the model's remaining
+//! protocols and variants against their shams: HFS (1 and 4 trains), theta burst, STDP ±10 ms,
+//! KN-62 and S831A at 100 Hz, dynasore at 1 Hz.
+//!
 //! Methods: `--method` ([`Settings::method`]) simulates the long-protocol ensembles (the
 //! stimulation protocols and their shams under every variant: V1, V2, V3, V6, V8, V9, V10),
 //! e.g. with the slow-scale SSA (`slow-scale`, docs/slow_scale.md); the targets that measure

@@ -736,6 +736,37 @@ fn full_only(
             Some(half.is_some_and(|h| (3.0..=8.0).contains(&h))),
         ));
     }
+    // The other protocols and variants of the model, reported without a numbered target
+    // (expected signs from science.md §2 and §3: STDP pre-first LTP, post-first LTD; GluA1
+    // S831A reduces LTP, Lee et al. 2003).
+    let others: [(&str, &str, &str, &[&str]); 8] = [
+        ("HFS 100 Hz x 100", "LTP", "hfs_100hz", &[]),
+        ("HFS 4 x (100 Hz x 100)", "LTP", "hfs_4x100hz", &[]),
+        ("theta burst (10 x 4 at 100 Hz, 5 Hz)", "LTP", "tbs", &[]),
+        ("STDP pre -> post +10 ms x 100", "LTP", "stdp_pre_post", &[]),
+        ("STDP post -> pre -10 ms x 100", "LTD", "stdp_post_pre", &[]),
+        ("KN-62 at 100 Hz", "LTP reduced", "freq_100hz", &["kn62"]),
+        ("dynasore at 1 Hz", "LTD reduced", "freq_1hz", &["dynasore"]),
+        ("S831A at 100 Hz", "LTP reduced", "freq_100hz", &["s831a"]),
+    ];
+    for (check, expected, p, variants) in others {
+        let t_end = r.t_end(p)?;
+        let sham = r.sham_change(variants, longest, t_end)?;
+        let stim = r.protocol(p, variants)?;
+        let label = std::iter::once(p)
+            .chain(variants.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        rows.push(effect_row(
+            "other",
+            check,
+            expected,
+            &label,
+            stim,
+            sham.as_deref(),
+            |_, _, _| None,
+        ));
+    }
     Ok(())
 }
 
