@@ -9,7 +9,7 @@ use crate::network::{Network, State};
 use crate::simulator::FireHook;
 
 /// The class of a relative change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Class {
     /// At or below the LTD threshold.
     Ltd,

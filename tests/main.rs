@@ -30,4 +30,5 @@ mod structure;
 mod summary_memory;
 mod tau_leap;
 mod validate;
+mod validate_cache;
 mod validate_method;

@@ -267,6 +267,7 @@ fn quick_route_validation_passes() {
         threads: 2,
         verbose: false,
         command: "tests/routes_models.rs".into(),
+        cache: None,
     };
     let results = RouteModels::load(&settings.models_dir)
         .unwrap()

@@ -130,6 +130,8 @@ fn the_report_names_the_methods() {
         trajectories: 4,
         events: 1000,
         slow_scale_separation: separation,
+        seconds: 1.0,
+        cached: false,
     };
     let report = Report {
         rows: vec![

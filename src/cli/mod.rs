@@ -64,6 +64,12 @@ pub struct ValidateArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Keep each finished ensemble of spine_bidirectional in this folder and reuse it when the
+    /// same one (model text, condition, method, runs, seed, spinesim version) is asked again, so
+    /// that a long validation can be stopped and resumed (V17-V19, short runs on their own
+    /// models, are always simulated); delete the folder after changing the simulator's code.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Replace an existing report.
     #[arg(long)]
     pub force: bool,

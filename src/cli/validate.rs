@@ -33,6 +33,7 @@ pub fn validate(args: ValidateArgs) -> Result<(), CliError> {
         threads,
         verbose: !args.quiet,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        cache: args.cache,
     };
     let report = run_targets(&settings)?;
     report.write(&args.out)?;

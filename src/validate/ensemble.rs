@@ -1,6 +1,11 @@
 //! One validation condition (protocol × variants × run length × method) simulated as an
 //! ensemble, kept in memory: per-trajectory outcomes and a few recorded series.
 
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
 use super::Ensemble;
 use crate::ensemble::{run_ensemble, EnsembleConfig};
 use crate::error::RunError;
@@ -8,6 +13,7 @@ use crate::model::overrides::{self, Assignment};
 use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, TimePoint, Window};
 use crate::network::Network;
 use crate::outcome::{Class, OutcomeValue};
+use crate::output::metadata::sha256_hex;
 use crate::simulator::{AnySimulator, MethodRequest, Simulator};
 use crate::trajectory::RunPlan;
 
@@ -102,6 +108,10 @@ pub struct ConditionResult {
     pub times: Vec<f64>,
     /// Recorded name → rows of one value per recording time, one row per trajectory.
     pub series: Vec<(String, Vec<Vec<f64>>)>,
+    /// Wall time the ensemble took when it was simulated (s).
+    pub seconds: f64,
+    /// True when it was read back from the cache instead of simulated now.
+    pub cached: bool,
 }
 
 impl ConditionResult {
@@ -113,6 +123,8 @@ impl ConditionResult {
             trajectories: self.runs,
             events: self.events,
             slow_scale_separation: self.slow_scale_separation,
+            seconds: self.seconds,
+            cached: self.cached,
         }
     }
 
@@ -195,6 +207,7 @@ pub fn simulate(
     seed: u64,
     threads: usize,
 ) -> Result<ConditionResult, RunError> {
+    let started = Instant::now();
     let mut assignments =
         overrides::variant_assignments(base, &condition.variants).map_err(RunError::Settings)?;
     assignments.extend(condition.assignments.iter().cloned());
@@ -302,5 +315,127 @@ pub fn simulate(
             .collect(),
         times: plan.record_times.clone(),
         series: plan.columns.iter().cloned().zip(series).collect(),
+        seconds: started.elapsed().as_secs_f64(),
+        cached: false,
     })
+}
+
+/// A finished ensemble as a cache file holds it (JSON; a value that is not finite is `null`,
+/// read back as NaN).
+#[derive(Serialize, Deserialize)]
+struct CachedResult {
+    /// The key it was stored under (checked on reading).
+    key: String,
+    method: String,
+    slow_scale_separation: Option<f64>,
+    runs: u64,
+    events: u64,
+    outcomes: Vec<(String, Vec<Option<f64>>)>,
+    classes: Vec<(String, Vec<Class>)>,
+    times: Vec<f64>,
+    series: Vec<(String, Vec<Vec<Option<f64>>>)>,
+    seconds: f64,
+}
+
+/// The methods a cached result may name, as [`Simulator::name`] spells them.
+const METHOD_NAMES: [&str; 5] = ["direct", "next-reaction", "tau-leap", "slow-scale", "ssa"];
+
+/// [`simulate`], keeping the finished ensemble in the folder `cache` (when given) under a key
+/// that digests the model's full text, the condition (protocol, variants, assignments, times,
+/// recorded quantities, outcomes, runs, method), the seed and the spinesim version, and reading
+/// it back instead of simulating when the same key is asked again. A long validation can so be
+/// stopped and resumed. Results do not depend on the thread count, so it is not in the key.
+pub fn simulate_cached(
+    base: &Model,
+    condition: &Condition,
+    seed: u64,
+    threads: usize,
+    cache: Option<&Path>,
+) -> Result<ConditionResult, RunError> {
+    let Some(dir) = cache else {
+        return simulate(base, condition, seed, threads);
+    };
+    let key = sha256_hex(&format!(
+        "spinesim {}\nseed {seed}\n{condition:?}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        base.full_text()
+    ));
+    let path = dir.join(format!("{key}.json"));
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, e))?;
+        let c: CachedResult = serde_json::from_str(&text).map_err(|e| {
+            RunError::Settings(format!(
+                "{}: not a validation cache file: {e}",
+                path.display()
+            ))
+        })?;
+        let method = METHOD_NAMES.into_iter().find(|m| *m == c.method);
+        let (true, Some(method)) = (c.key == key, method) else {
+            return Err(RunError::Settings(format!(
+                "{}: cache file does not match its name (key or method '{}'); remove it",
+                path.display(),
+                c.method
+            )));
+        };
+        return Ok(ConditionResult {
+            method,
+            slow_scale_separation: c.slow_scale_separation,
+            runs: c.runs,
+            events: c.events,
+            outcomes: c
+                .outcomes
+                .into_iter()
+                .map(|(n, v)| (n, decode(v)))
+                .collect(),
+            classes: c.classes,
+            times: c.times,
+            series: c
+                .series
+                .into_iter()
+                .map(|(n, rows)| (n, rows.into_iter().map(decode).collect()))
+                .collect(),
+            seconds: c.seconds,
+            cached: true,
+        });
+    }
+    let result = simulate(base, condition, seed, threads)?;
+    let stored = CachedResult {
+        key: key.clone(),
+        method: result.method.to_string(),
+        slow_scale_separation: result.slow_scale_separation,
+        runs: result.runs,
+        events: result.events,
+        outcomes: result
+            .outcomes
+            .iter()
+            .map(|(n, v)| (n.clone(), encode(v)))
+            .collect(),
+        classes: result.classes.clone(),
+        times: result.times.clone(),
+        series: result
+            .series
+            .iter()
+            .map(|(n, rows)| (n.clone(), rows.iter().map(|r| encode(r)).collect()))
+            .collect(),
+        seconds: result.seconds,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, e))?;
+    let text = serde_json::to_string(&stored)
+        .map_err(|e| RunError::Settings(format!("cannot encode a cache entry: {e}")))?;
+    // Written whole under a temporary name, then renamed: an interrupted run leaves no
+    // half-written entry.
+    let partial = dir.join(format!("{key}.json.partial"));
+    std::fs::write(&partial, text).map_err(|e| RunError::io(&partial, e))?;
+    std::fs::rename(&partial, &path).map_err(|e| RunError::io(&path, e))?;
+    Ok(result)
+}
+
+/// Values for JSON: a value that is not finite becomes `None` (`null`).
+fn encode(values: &[f64]) -> Vec<Option<f64>> {
+    values.iter().map(|x| x.is_finite().then_some(*x)).collect()
+}
+
+/// The inverse of [`encode`], with NaN for `None`.
+fn decode(values: Vec<Option<f64>>) -> Vec<f64> {
+    values.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect()
 }

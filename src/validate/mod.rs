@@ -58,6 +58,9 @@ pub struct Settings {
     pub verbose: bool,
     /// The command line, for the report.
     pub command: String,
+    /// Folder keeping every finished ensemble of `spine_bidirectional`, reused when the same
+    /// ensemble is asked again (see [`ensemble::simulate_cached`]); `None`: no cache.
+    pub cache: Option<PathBuf>,
 }
 
 /// Runs every target and returns the report (not yet written).

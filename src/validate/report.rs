@@ -85,6 +85,10 @@ pub struct Ensemble {
     pub events: u64,
     /// Slow-scale SSA: the smallest separation of time scales seen (see docs/slow_scale.md).
     pub slow_scale_separation: Option<f64>,
+    /// Wall time of its simulation (s), in whichever run simulated it.
+    pub seconds: f64,
+    /// Read back from the validation cache (`--cache`) instead of simulated in this run.
+    pub cached: bool,
 }
 
 /// The whole report.
@@ -144,6 +148,17 @@ impl Report {
             self.ensembles.iter().map(|e| e.trajectories).sum::<u64>(),
             self.ensembles.iter().map(|e| e.events as f64).sum::<f64>()
         );
+        let cached: Vec<&Ensemble> = self.ensembles.iter().filter(|e| e.cached).collect();
+        if !cached.is_empty() {
+            let _ = writeln!(
+                s,
+                "Of these, {} ensembles were read from the cache (`--cache`); simulating them took \
+                 {:.0} s of wall time in earlier runs, so the whole validation took {:.0} s.  ",
+                cached.len(),
+                cached.iter().map(|e| e.seconds).sum::<f64>(),
+                self.wall_seconds + cached.iter().map(|e| e.seconds).sum::<f64>()
+            );
+        }
         for (method, targets) in self.methods() {
             let ensembles = self.ensembles.iter().filter(|e| e.method == method);
             let _ = writeln!(
@@ -230,18 +245,20 @@ impl Report {
         let _ = writeln!(
             s,
             "\n## Ensembles\n\n| condition | method | trajectories | reaction events | \
-             slow-scale separation |\n|---|---|---|---|---|"
+             slow-scale separation | wall time (s) |\n|---|---|---|---|---|---|"
         );
         for e in &self.ensembles {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {:.3e} | {} |",
+                "| {} | {} | {} | {:.3e} | {} | {:.0}{} |",
                 e.condition,
                 e.method,
                 e.trajectories,
                 e.events as f64,
                 e.slow_scale_separation
-                    .map_or(String::new(), |x| format!("{x:.2e}"))
+                    .map_or(String::new(), |x| format!("{x:.2e}")),
+                e.seconds,
+                if e.cached { " (cached)" } else { "" }
             );
         }
         s

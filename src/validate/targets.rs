@@ -2,7 +2,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::ensemble::{simulate, Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
+use super::ensemble::{simulate_cached, Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
 use super::{decoding, Ensemble, Row, Settings};
 use crate::error::RunError;
 use crate::model::{Action, Event, Model, Protocol, Train};
@@ -103,11 +103,12 @@ impl<'m> Runner<'m> {
             return Ok(&self.done[i].2);
         }
         let started = std::time::Instant::now();
-        let result = simulate(
+        let result = simulate_cached(
             self.model,
             &condition,
             self.settings.seed,
             self.settings.threads,
+            self.settings.cache.as_deref(),
         )?;
         if self.settings.verbose {
             eprintln!(
