@@ -3,13 +3,12 @@
 //! Every test runs the real binary in a fresh temporary working directory.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use crate::common;
+use arrow::array::AsArray;
+use arrow::datatypes::{Float64Type, Int64Type, UInt64Type};
 
 const BIN: &str = env!("CARGO_BIN_EXE_spinesim");
 
@@ -76,57 +75,22 @@ fn only_part(dir: &Path) -> PathBuf {
     files[0].clone()
 }
 
-fn read_batches(path: &Path) -> Vec<RecordBatch> {
-    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .build()
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 /// The decoded values of a Parquet file, column by column, as strings of exact bits.
 fn decoded(path: &Path) -> Vec<(String, Vec<String>)> {
-    let batches = read_batches(path);
+    let batches = common::read_batches(path);
     let schema = batches[0].schema();
     schema
         .fields()
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let values = batches.iter().flat_map(|b| cells(b.column(i))).collect();
+            let values = batches
+                .iter()
+                .flat_map(|b| (0..b.num_rows()).map(move |r| common::exact_cell(b.column(i), r)))
+                .collect();
             (f.name().clone(), values)
         })
         .collect()
-}
-
-fn cells(a: &ArrayRef) -> Vec<String> {
-    match a.data_type() {
-        DataType::UInt64 => a
-            .as_primitive::<UInt64Type>()
-            .values()
-            .iter()
-            .map(|v| v.to_string())
-            .collect(),
-        DataType::Int64 => a
-            .as_primitive::<Int64Type>()
-            .values()
-            .iter()
-            .map(|v| v.to_string())
-            .collect(),
-        DataType::Float64 => a
-            .as_primitive::<Float64Type>()
-            .values()
-            .iter()
-            .map(|v| format!("{:016x}", v.to_bits()))
-            .collect(),
-        DataType::Utf8 => {
-            let s = a.as_string::<i32>();
-            (0..s.len()).map(|i| s.value(i).to_string()).collect()
-        }
-        other => panic!("unexpected column type {other}"),
-    }
 }
 
 fn run_args<'a>(model: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -297,7 +261,7 @@ fn run_writes_a_complete_output_directory() {
     assert_eq!(sha, spinesim::output::metadata::sha256_hex(&text));
 
     // Trajectories: 20 runs × 11 sample times (0, 1, ..., 10 s).
-    let traj = read_batches(&only_part(&out.join("trajectories")));
+    let traj = common::read_batches(&only_part(&out.join("trajectories")));
     let rows: usize = traj.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 20 * 11);
     let schema = traj[0].schema();
@@ -327,10 +291,10 @@ fn run_writes_a_complete_output_directory() {
     }
 
     // Summary and outcomes exist and open.
-    let summary = read_batches(&out.join("summary.parquet"));
+    let summary = common::read_batches(&out.join("summary.parquet"));
     let srows: usize = summary.iter().map(|b| b.num_rows()).sum();
     assert_eq!(srows, 11, "one quantity × 11 times");
-    let outcomes = read_batches(&out.join("outcomes.parquet"));
+    let outcomes = common::read_batches(&out.join("outcomes.parquet"));
     let orows: usize = outcomes.iter().map(|b| b.num_rows()).sum();
     assert_eq!(orows, 20);
     // Events per run add up to run.json's total.
@@ -481,7 +445,7 @@ fn protocol_default_t_end_is_used() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["t_end"].as_f64(), Some(100.0));
     assert_eq!(json["protocol"].as_str(), Some("none"));
-    let rows: usize = read_batches(&only_part(&out.join("trajectories")))
+    let rows: usize = common::read_batches(&only_part(&out.join("trajectories")))
         .iter()
         .map(|b| b.num_rows())
         .sum();

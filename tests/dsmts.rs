@@ -5,15 +5,15 @@
 //! at no more than 2 times, deterministic points exact.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spinesim");
 const RUNS: usize = 10_000;
@@ -138,12 +138,7 @@ impl Observed {
             .collect();
         files.sort();
         for path in files {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap())
-                .unwrap()
-                .build()
-                .unwrap();
-            for batch in reader {
-                let batch = batch.unwrap();
+            for batch in common::read_batches(&path) {
                 for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
                     let col = cast(col, &DataType::Float64).unwrap();
                     let values = col.as_primitive::<Float64Type>();

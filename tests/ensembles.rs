@@ -7,8 +7,6 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Binomial, Distribution, Normal};
@@ -129,35 +127,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn read_batches(path: &Path) -> Vec<RecordBatch> {
-    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .build()
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-fn cell(a: &ArrayRef, i: usize) -> String {
-    if a.is_null(i) {
-        return "null".into();
-    }
-    match a.data_type() {
-        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i).to_string(),
-        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
-        DataType::Float64 => format!(
-            "{:016x}",
-            a.as_primitive::<Float64Type>().value(i).to_bits()
-        ),
-        DataType::Utf8 => a.as_string::<i32>().value(i).to_string(),
-        other => panic!("unexpected column type {other}"),
-    }
-}
-
 /// Column names and rows (cells as exact strings) of a Parquet file.
 fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let batches = read_batches(path);
+    let batches = common::read_batches(path);
     let names = batches
         .first()
         .map(|b| {
@@ -171,7 +143,12 @@ fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut rows = Vec::new();
     for b in &batches {
         for i in 0..b.num_rows() {
-            rows.push(b.columns().iter().map(|c| cell(c, i)).collect());
+            rows.push(
+                b.columns()
+                    .iter()
+                    .map(|c| common::exact_cell(c, i))
+                    .collect(),
+            );
         }
     }
     (names, rows)

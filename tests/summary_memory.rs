@@ -12,7 +12,6 @@ use std::process::Command;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rand::RngExt;
 
 use spinesim::ensemble::trajectory_rng;
@@ -24,6 +23,7 @@ use spinesim::output::summary::{
 };
 
 use crate::allocation::peak_heap_during;
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spinesim");
 
@@ -223,12 +223,7 @@ fn run(dir: &Path, runs: u64, t_end: &str) -> std::path::PathBuf {
 fn all_values(dir: &Path, by_time: bool) -> HashMap<(String, u64), Vec<f64>> {
     let mut values: HashMap<(String, u64), Vec<f64>> = HashMap::new();
     for f in parquet_files(dir).unwrap() {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&f).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
+        for batch in common::read_batches(&f) {
             let time = batch.column_by_name("time");
             for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
                 if ["run", "time", "seed", "events"].contains(&field.name().as_str()) {
@@ -281,14 +276,7 @@ fn summary_and_outcome_stats_of_real_runs_equal_the_reference() {
 
     // outcome_stats.parquet, as written by the run, against the outcome parts.
     let mut outcomes = all_values(&out.join("outcome_parts"), false);
-    let file = std::fs::File::open(out.join("outcome_stats.parquet")).unwrap();
-    let batch = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let batch = common::first_batch(&out.join("outcome_stats.parquet"));
     let names = batch.column_by_name("outcome").unwrap().as_string::<i32>();
     let float = |name: &str, row: usize| {
         batch

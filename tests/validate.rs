@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use arrow::array::AsArray;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spinesim");
 
@@ -37,12 +38,7 @@ fn quick_validation_passes_the_sign_level_targets() {
     }
     assert!(!md.contains("FAIL"), "{md}");
     // The Parquet report has the same rows, with a pass column.
-    let file = std::fs::File::open(out.join("validation.parquet")).unwrap();
-    let mut reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let batch = reader.next().unwrap().unwrap();
+    let batch = common::first_batch(&out.join("validation.parquet"));
     let rows = md.lines().filter(|l| l.starts_with("| V")).count();
     assert_eq!(batch.num_rows(), rows);
     let pass = batch.column_by_name("pass").unwrap().as_boolean();

@@ -187,14 +187,7 @@ fn the_report_names_the_methods() {
 
     let dir = tempfile::tempdir().unwrap();
     report.write(dir.path()).unwrap();
-    let file = std::fs::File::open(dir.path().join("validation.parquet")).unwrap();
-    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let batch = crate::common::first_batch(&dir.path().join("validation.parquet"));
     use arrow::array::AsArray;
     let methods: Vec<&str> = batch
         .column_by_name("method")

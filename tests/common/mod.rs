@@ -6,7 +6,12 @@
 
 #![allow(dead_code)]
 
+use std::fs::File;
 use std::path::Path;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt64Type};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use spinesim::ensemble::trajectory_rng;
 use spinesim::model::{parse_model, Model};
@@ -14,6 +19,43 @@ use spinesim::network::Network;
 use spinesim::simulator::{AnySimulator, MethodRequest, SimStats, Simulator};
 use spinesim::trajectory::{RunPlan, Trajectory, Worker};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+
+/// Every record batch of a Parquet file (panics naming the file on error).
+pub fn read_batches(path: &Path) -> Vec<RecordBatch> {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .build()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The first record batch of a Parquet file (the whole table for the small reports).
+pub fn first_batch(path: &Path) -> RecordBatch {
+    read_batches(path)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{}: no rows", path.display()))
+}
+
+/// Cell `i` of a column as an exact string: integers in decimal, floats as their 16 hex digits of
+/// bits, strings as they are, nulls as `null` (for bit-for-bit comparisons of outputs).
+pub fn exact_cell(a: &ArrayRef, i: usize) -> String {
+    if a.is_null(i) {
+        return "null".into();
+    }
+    match a.data_type() {
+        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Float64 => format!(
+            "{:016x}",
+            a.as_primitive::<Float64Type>().value(i).to_bits()
+        ),
+        DataType::Utf8 => a.as_string::<i32>().value(i).to_string(),
+        other => panic!("unexpected column type {other}"),
+    }
+}
 
 /// Molecules per µM in 1 fL.
 pub const NAV_1FL: f64 = 602.214076;
