@@ -14,6 +14,7 @@ mod dsmts;
 mod ensembles;
 mod first_passage;
 mod include;
+mod ltd_core_variants;
 mod malformed;
 mod methods_cli;
 mod parquet_roundtrip;

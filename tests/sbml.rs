@@ -804,7 +804,7 @@ fn the_cli_exports_runs_and_refuses_sbml() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("--protocol NAME (baseline, lfs_1hz, lfs_1hz_60min, hfs_100hz)"));
+        .contains("--protocol NAME (baseline, lfs_1hz, lfs_1hz_60min, hfs_100hz, freq_0_5hz, freq_3hz, freq_5hz, freq_10hz, freq_20hz, freq_50hz, freq_100hz, chem_ltd)"));
     let out = run(&[
         "export-sbml".as_ref(),
         model.as_os_str(),
