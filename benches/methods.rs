@@ -1,8 +1,8 @@
 //! Every spinesim method next to rebop, in one criterion run: ns per reaction event.
 //!
 //! Run with `cargo bench --bench methods` (groups `birth_death`, `vilar_oscillator`,
-//! `spine_camkii_can`, `spine_ltd_core`, `spine_bidirectional_fast` (direct against the
-//! slow-scale SSA); `cargo bench --bench methods -- _ci` is a ≈ 10 s smoke
+//! `spine_camkii_can`, `spine_ltd_core` (with the slow-scale SSA too), `spine_bidirectional_fast`
+//! (direct against the slow-scale SSA); `cargo bench --bench methods -- _ci` is a ≈ 10 s smoke
 //! run). For each model the trajectory is first run (untimed, direct method) from the initial state
 //! to the start of a slice; every entry then simulates the same slice from that same state:
 //!
@@ -203,6 +203,17 @@ impl<'n> Workload<'n> {
         events
     }
 
+    /// Events the direct method fires over the slice (the throughput unit of approximate
+    /// methods that fire fewer).
+    fn exact_events(&self) -> u64 {
+        let mut sim = AnySimulator::new(MethodRequest::Direct, self.net).expect("direct runs");
+        sim.reset(self.net, &self.state).expect("valid state");
+        let (mut state, mut rng) = (self.state.clone(), self.rng.clone());
+        let stop = sim.advance_until(self.net, &mut state, self.t_stop, &mut rng, &mut ());
+        assert_eq!(stop, StopReason::ReachedStop);
+        sim.stats().events
+    }
+
     fn rebop_runtime(&self, g: &mut BenchmarkGroup<'_, WallTime>) {
         let mut counted = rebop_runtime(self.net, &self.state, true);
         counted.advance_until(self.t_stop);
@@ -301,7 +312,16 @@ fn spine_ltd_core(c: &mut Criterion) {
     let net = load("models/spine_ltd_core.toml");
     let mut g = group(c, "spine_ltd_core", false);
     // At rest (custom Hill propensities: rebop's mass-action APIs cannot run it).
-    Workload::new(&net, 1.0, 3.0).bench_all(&mut g, Macro::None);
+    let w = Workload::new(&net, 1.0, 3.0);
+    w.bench_all(&mut g, Macro::None);
+    // Its buffer is marked fast: the slow-scale SSA, with the direct method's event count as
+    // throughput, so `thrpt` compares simulated time per second.
+    w.spinesim_per(
+        &mut g,
+        "slow-scale",
+        MethodRequest::SlowScale,
+        Some(w.exact_events()),
+    );
     g.finish();
 }
 
