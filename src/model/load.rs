@@ -145,17 +145,7 @@ impl<'a> Loader<'a> {
         item: &str,
         what: &str,
     ) -> Option<f64> {
-        let parsed = match value.get_ref() {
-            Amount::Int(i) => Ok(units::Quantity {
-                value: *i as f64,
-                dim: Dim::NONE,
-            }),
-            Amount::Float(f) => Ok(units::Quantity {
-                value: *f,
-                dim: Dim::NONE,
-            }),
-            Amount::Text(t) => units::parse_quantity(t),
-        };
+        let parsed = amount_quantity(value.get_ref());
         match parsed {
             Ok(q) if q.dim == expected && q.value.is_finite() => Some(q.value),
             Ok(q) if q.dim == expected => {
@@ -489,17 +479,7 @@ impl<'a> Loader<'a> {
             let name = p.name.get_ref();
             let (definition, dim, e) = match (&p.value, &p.expr) {
                 (Some(v), None) => {
-                    let parsed = match v.get_ref() {
-                        Amount::Int(i) => Ok(units::Quantity {
-                            value: *i as f64,
-                            dim: Dim::NONE,
-                        }),
-                        Amount::Float(f) => Ok(units::Quantity {
-                            value: *f,
-                            dim: Dim::NONE,
-                        }),
-                        Amount::Text(t) => units::parse_quantity(t),
-                    };
+                    let parsed = amount_quantity(v.get_ref());
                     match parsed {
                         Ok(q) if q.value.is_finite() => {
                             (ParameterDefinition::Value(q.value), q.dim, None)
@@ -1949,4 +1929,19 @@ pub fn derived_in_order(params: &[Parameter]) -> (Vec<(usize, Compiled)>, bool) 
         }
     }
     (order, done.iter().all(|&d| d))
+}
+
+/// The quantity an amount states: a plain number is dimensionless, text is parsed with its unit.
+fn amount_quantity(amount: &Amount) -> Result<units::Quantity, units::UnitError> {
+    match amount {
+        Amount::Int(i) => Ok(units::Quantity {
+            value: *i as f64,
+            dim: Dim::NONE,
+        }),
+        Amount::Float(f) => Ok(units::Quantity {
+            value: *f,
+            dim: Dim::NONE,
+        }),
+        Amount::Text(t) => units::parse_quantity(t),
+    }
 }
