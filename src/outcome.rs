@@ -384,13 +384,17 @@ impl FireHook for OutcomeTracker<'_> {
         }
     }
 
+    /// Only the outcomes whose value changed are updated, as [`FireHook::fired`] does: the path
+    /// is piecewise constant, so an unchanged value needs no new piece.
     fn leaped(&mut self, t: f64, counts: &[i64]) {
         for i in 0..self.plan.len() {
-            let v = self.plan.terms[i]
+            let v: f64 = self.plan.terms[i]
                 .iter()
                 .map(|&(s, w)| w * counts[s] as f64)
                 .sum();
-            self.set_value(i, v, t);
+            if v != self.value[i] {
+                self.set_value(i, v, t);
+            }
         }
     }
 }
