@@ -73,10 +73,14 @@ impl LowOrder {
     }
 }
 
-/// A channel to recompute after a firing; custom propensities are flagged because only they
-/// can come out invalid (negative or not finite) between two refreshes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dependent(u32);
+/// A channel to recompute after a firing, with its propensity kernel inline so that the update
+/// reads one contiguous record; custom propensities are flagged because only they can come out
+/// invalid (negative or not finite) between two refreshes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dependent {
+    channel: u32,
+    kernel: LowOrder,
+}
 
 impl Dependent {
     const CUSTOM: u32 = 1 << 31;
@@ -84,13 +88,13 @@ impl Dependent {
     /// The channel index.
     #[inline]
     pub fn channel(self) -> usize {
-        (self.0 & !Self::CUSTOM) as usize
+        (self.channel & !Self::CUSTOM) as usize
     }
 
     /// True when the propensity is a custom expression and must be checked.
     #[inline]
     pub fn needs_check(self) -> bool {
-        self.0 & Self::CUSTOM != 0
+        self.channel & Self::CUSTOM != 0
     }
 }
 
@@ -260,9 +264,10 @@ impl Network {
             for (d, read) in reads.iter().enumerate() {
                 if read.iter().any(|s| changed.contains(s)) {
                     let custom = matches!(kernels[d], Kernel::Custom(_));
-                    dependents.push(Dependent(
-                        d as u32 | if custom { Dependent::CUSTOM } else { 0 },
-                    ));
+                    dependents.push(Dependent {
+                        channel: d as u32 | if custom { Dependent::CUSTOM } else { 0 },
+                        kernel: LowOrder::of(&kernels[d]),
+                    });
                 }
             }
             dependents_start.push(dependents.len() as u32);
@@ -354,7 +359,18 @@ impl Network {
     /// The propensity of channel `r` (events/s) in `state`.
     #[inline]
     pub fn propensity(&self, r: usize, state: &State) -> f64 {
-        let k = &self.low_order[r];
+        self.propensity_with(r, &self.low_order[r], state)
+    }
+
+    /// The propensity of a dependent channel (the same value as [`Network::propensity`], from
+    /// the kernel stored in the dependent).
+    #[inline]
+    pub fn dependent_propensity(&self, dep: &Dependent, state: &State) -> f64 {
+        self.propensity_with(dep.channel(), &dep.kernel, state)
+    }
+
+    #[inline(always)]
+    fn propensity_with(&self, r: usize, k: &LowOrder, state: &State) -> f64 {
         let c = state.constants[r];
         if k.a != SLOW {
             let na = state.counts[k.a as usize] as f64;

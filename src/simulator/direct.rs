@@ -114,7 +114,7 @@ impl Direct {
             hook.fired(r, t_next);
             for &dep in net.dependents(r) {
                 let d = dep.channel();
-                let value = net.propensity(d, state);
+                let value = net.dependent_propensity(&dep, state);
                 // Mass action cannot go invalid between refreshes (constants are checked there
                 // and counts stay >= 0); custom expressions can.
                 if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {

@@ -167,7 +167,7 @@ impl Simulator for NextReaction {
             hook.fired(r, t);
             for &dep in net.dependents(r) {
                 let d = dep.channel();
-                let value = net.propensity(d, state);
+                let value = net.dependent_propensity(&dep, state);
                 if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
                     return StopReason::InvalidPropensity { channel: d, value };
                 }
