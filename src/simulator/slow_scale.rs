@@ -103,6 +103,10 @@ enum SlowLaw {
     /// Mass action: `c · Π slow falling factorials · Π pair moments`, ranges into
     /// `slow_terms` and `pair_terms`.
     MassAction { slow: (u32, u32), pairs: (u32, u32) },
+    /// The common case of `MassAction` inline (the same products in the same order): `c · n_slow
+    /// · moment` with at most one slow reactant of order 1 ([`NO_SPECIES`] when none) and one
+    /// pair term.
+    OnePair { slow: u32, pair: u32, key: u32 },
     /// A custom expression reading the species of one pair: summed over its support.
     Custom { pair: u32 },
 }
@@ -132,6 +136,9 @@ pub struct SlowScale {
     since_resum: u32,
     stats: SimStats,
 }
+
+/// Marks the absence of a slow reactant in [`SlowLaw::OnePair`].
+const NO_SPECIES: u32 = u32::MAX;
 
 /// The falling factorial `n (n − 1) … (n − k + 1)`.
 #[inline]
@@ -305,9 +312,18 @@ impl SlowScale {
                     };
                     pair_terms.push((p, key as u32));
                 }
-                SlowLaw::MassAction {
-                    slow: (slow_start, slow_terms.len() as u32),
-                    pairs: (pair_start, pair_terms.len() as u32),
+                let slow = &slow_terms[slow_start as usize..];
+                match (slow, &pair_terms[pair_start as usize..]) {
+                    ([] | [(_, 1)], &[(pair, key)]) => {
+                        let slow = slow.first().map_or(NO_SPECIES, |&(s, _)| s);
+                        slow_terms.truncate(slow_start as usize);
+                        pair_terms.truncate(pair_start as usize);
+                        SlowLaw::OnePair { slow, pair, key }
+                    }
+                    _ => SlowLaw::MassAction {
+                        slow: (slow_start, slow_terms.len() as u32),
+                        pairs: (pair_start, pair_terms.len() as u32),
+                    },
                 }
             };
             laws.push(law);
@@ -419,9 +435,19 @@ impl SlowScale {
     }
 
     /// The averaged propensity of slow channel `r`.
+    #[inline]
     fn propensity(&self, net: &Network, r: usize, state: &mut State) -> f64 {
         match self.laws[r] {
             SlowLaw::Plain => net.propensity(r, state),
+            SlowLaw::OnePair { slow, pair, key } => {
+                let mut a = state.constants[r];
+                if slow != NO_SPECIES {
+                    a *= state.counts[slow as usize] as f64;
+                }
+                let cache = &self.caches[pair as usize];
+                let n_keys = self.pairs[pair as usize].keys.len();
+                a * cache.moments[cache.current * n_keys + key as usize]
+            }
             SlowLaw::MassAction { slow, pairs } => {
                 let mut a = state.constants[r];
                 for &(s, nu) in &self.slow_terms[slow.0 as usize..slow.1 as usize] {
