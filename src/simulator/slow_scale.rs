@@ -93,6 +93,8 @@ struct PairCache {
     moments: Vec<f64>,
     /// Slot of the current totals.
     current: usize,
+    /// Index in `moments` of the current slot's first moment (`current · keys`).
+    current_moments: usize,
 }
 
 /// How a slow channel's averaged propensity is computed.
@@ -366,6 +368,7 @@ impl SlowScale {
                 z: vec![0.0; CACHE_SLOTS + 1],
                 moments: vec![0.0; (CACHE_SLOTS + 1) * p.keys.len()],
                 current: 0,
+                current_moments: 0,
             })
             .collect();
         let n = net.n_channels();
@@ -430,6 +433,7 @@ impl SlowScale {
                 cache.totals[..CACHE_SLOTS].fill((-1, -1));
             }
             cache.current = lookup(pair, cache, &state.counts);
+            cache.current_moments = cache.current * pair.keys.len();
         }
         Ok(())
     }
@@ -445,8 +449,7 @@ impl SlowScale {
                     a *= state.counts[slow as usize] as f64;
                 }
                 let cache = &self.caches[pair as usize];
-                let n_keys = self.pairs[pair as usize].keys.len();
-                a * cache.moments[cache.current * n_keys + key as usize]
+                a * cache.moments[cache.current_moments + key as usize]
             }
             SlowLaw::MassAction { slow, pairs } => {
                 let mut a = state.constants[r];
@@ -455,8 +458,7 @@ impl SlowScale {
                 }
                 for &(p, key) in &self.pair_terms[pairs.0 as usize..pairs.1 as usize] {
                     let cache = &self.caches[p as usize];
-                    let n_keys = self.pairs[p as usize].keys.len();
-                    a *= cache.moments[cache.current * n_keys + key as usize];
+                    a *= cache.moments[cache.current_moments + key as usize];
                 }
                 a
             }
@@ -793,6 +795,7 @@ impl Simulator for SlowScale {
                     let p = self.touched[i] as usize;
                     let cache = &mut self.caches[p];
                     cache.current = lookup(&self.pairs[p], cache, &state.counts);
+                    cache.current_moments = cache.current * self.pairs[p].keys.len();
                     self.settle(p, &mut state.counts, rng);
                 }
                 hook.leaped(t_next, &state.counts);
