@@ -93,7 +93,8 @@ struct PairCache {
     moments: Vec<f64>,
     /// Slot of the current totals.
     current: usize,
-    /// Index in `moments` of the current slot's first moment (`current · keys`).
+    /// Index in `moments` of the current slot's first moment (`current · keys`; both set by
+    /// [`make_current`]).
     current_moments: usize,
 }
 
@@ -432,8 +433,7 @@ impl SlowScale {
                 cache.k = bind / unbind;
                 cache.totals[..CACHE_SLOTS].fill((-1, -1));
             }
-            cache.current = lookup(pair, cache, &state.counts);
-            cache.current_moments = cache.current * pair.keys.len();
+            make_current(pair, cache, &state.counts);
         }
         Ok(())
     }
@@ -598,6 +598,14 @@ fn set_pair(pair: &FastPair, counts: &mut [i64], ta: i64, tb: i64, c: i64) {
 fn ratio(k: f64, has_b: bool, ta: i64, tb: i64, c: i64) -> f64 {
     let b = if has_b { (tb - c) as f64 } else { 1.0 };
     k * (ta - c) as f64 * b / (c + 1) as f64
+}
+
+/// Makes the law of `pair` at the totals of `counts` the cache's current one (its slot and the
+/// offset of its moments).
+#[inline]
+fn make_current(pair: &FastPair, cache: &mut PairCache, counts: &[i64]) {
+    cache.current = lookup(pair, cache, counts);
+    cache.current_moments = cache.current * pair.keys.len();
 }
 
 /// The slot of `pair`'s law at the totals of `counts`, computed into it unless cached; for a
@@ -794,8 +802,7 @@ impl Simulator for SlowScale {
                 for i in touched {
                     let p = self.touched[i] as usize;
                     let cache = &mut self.caches[p];
-                    cache.current = lookup(&self.pairs[p], cache, &state.counts);
-                    cache.current_moments = cache.current * self.pairs[p].keys.len();
+                    make_current(&self.pairs[p], cache, &state.counts);
                     self.settle(p, &mut state.counts, rng);
                 }
                 hook.leaped(t_next, &state.counts);
