@@ -141,6 +141,8 @@ pub struct Network {
     change_species: Vec<u32>,
     change_delta: Vec<i64>,
     dependents_start: Vec<u32>,
+    /// Per channel: where its dependents that are not order <= 2 mass action begin.
+    others_start: Vec<u32>,
     dependents: Vec<Dependent>,
     reactant_start: Vec<u32>,
     /// (species, stoichiometry) of every channel's reactants, CSR by channel.
@@ -256,19 +258,30 @@ impl Network {
             change_start.push(change_species.len() as u32);
         }
 
-        // Channel d depends on channel r when r changes a species d's propensity reads.
+        // Channel d depends on channel r when r changes a species d's propensity reads. Each
+        // channel's list holds the order <= 2 mass-action channels first, then the others.
         let mut dependents_start = vec![0u32];
+        let mut others_start = Vec::new();
         let mut dependents = Vec::new();
         for r in 0..model.reactions.len() {
             let changed = &change_species[change_start[r] as usize..change_start[r + 1] as usize];
-            for (d, read) in reads.iter().enumerate() {
-                if read.iter().any(|s| changed.contains(s)) {
-                    let custom = matches!(kernels[d], Kernel::Custom(_));
-                    dependents.push(Dependent {
-                        channel: d as u32 | if custom { Dependent::CUSTOM } else { 0 },
-                        kernel: LowOrder::of(&kernels[d]),
-                    });
-                }
+            let depends = |d: &usize| reads[*d].iter().any(|s| changed.contains(s));
+            let is_low = |d: &usize| LowOrder::of(&kernels[*d]).a != SLOW;
+            let low = (0..kernels.len()).filter(|d| depends(d) && is_low(d));
+            let others = (0..kernels.len()).filter(|d| depends(d) && !is_low(d));
+            for d in low {
+                dependents.push(Dependent {
+                    channel: d as u32,
+                    kernel: LowOrder::of(&kernels[d]),
+                });
+            }
+            others_start.push(dependents.len() as u32);
+            for d in others {
+                let custom = matches!(kernels[d], Kernel::Custom(_));
+                dependents.push(Dependent {
+                    channel: d as u32 | if custom { Dependent::CUSTOM } else { 0 },
+                    kernel: LowOrder::of(&kernels[d]),
+                });
             }
             dependents_start.push(dependents.len() as u32);
         }
@@ -298,6 +311,7 @@ impl Network {
             change_species,
             change_delta,
             dependents_start,
+            others_start,
             dependents,
             reactant_start,
             reactant_terms,
@@ -369,6 +383,18 @@ impl Network {
         self.propensity_with(dep.channel(), &dep.kernel, state)
     }
 
+    /// The propensity of a dependent from [`Network::low_order_dependents`] (the same value as
+    /// [`Network::propensity`], branch-free; any other dependent gives a meaningless value or
+    /// panics).
+    #[inline(always)]
+    pub fn low_order_propensity(&self, dep: &Dependent, state: &State) -> f64 {
+        let k = &dep.kernel;
+        let c = state.constants[dep.channel as usize];
+        let na = state.counts[k.a as usize] as f64;
+        let nb = state.counts[k.b as usize] as f64;
+        c * (na * k.ka + k.ca) * (nb * k.kb + k.cb)
+    }
+
     #[inline(always)]
     fn propensity_with(&self, r: usize, k: &LowOrder, state: &State) -> f64 {
         let c = state.constants[r];
@@ -433,10 +459,24 @@ impl Network {
             .map(|(&s, &d)| (s as usize, d))
     }
 
-    /// Channels whose propensity must be recomputed after channel `r` fires.
+    /// Channels whose propensity must be recomputed after channel `r` fires: first those of
+    /// [`Network::low_order_dependents`], then those of [`Network::other_dependents`].
     #[inline]
     pub fn dependents(&self, r: usize) -> &[Dependent] {
         &self.dependents[self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize]
+    }
+
+    /// The dependents of channel `r` that are mass action of order ≤ 2 (see
+    /// [`Network::low_order_propensity`]).
+    #[inline]
+    pub fn low_order_dependents(&self, r: usize) -> &[Dependent] {
+        &self.dependents[self.dependents_start[r] as usize..self.others_start[r] as usize]
+    }
+
+    /// The dependents of channel `r` with a general mass-action or custom propensity.
+    #[inline]
+    pub fn other_dependents(&self, r: usize) -> &[Dependent] {
+        &self.dependents[self.others_start[r] as usize..self.dependents_start[r + 1] as usize]
     }
 
     /// The reactants of channel `r`: (species, stoichiometry) pairs.

@@ -1,8 +1,10 @@
 //! Gillespie's direct method with a dependency graph.
 //!
-//! Each step draws the waiting time `τ = −ln(u₁)/a₀` and the channel `r` with
-//! `Σ_{j<r} a_j ≤ u₂ a₀ < Σ_{j≤r} a_j` (linear search). After a firing only the channels in the
-//! dependency graph are recomputed; `a₀` is updated by differences and re-summed from scratch
+//! Each step draws the waiting time `τ = E/a₀` with `E` a standard exponential number
+//! (ziggurat, `rand_distr::Exp1`: no logarithm on the common path) and the channel `r` with
+//! `Σ_{j<r} a_j ≤ u a₀ < Σ_{j≤r} a_j` (linear search). After a firing only the channels in the
+//! dependency graph are recomputed (the order ≤ 2 mass-action ones first, by a branch-free
+//! kernel); `a₀` is updated by differences and re-summed from scratch
 //! every [`RESUM_EVERY`] events, at every stop, and whenever it falls below [`RESUM_RATIO`] of
 //! the last exact sum, so neither drift nor cancellation can lose a channel.
 //!
@@ -13,8 +15,9 @@
 //! order at every trajectory, so results do not depend on which thread ran what before.
 
 use rand::Rng;
+use rand_distr::{Distribution, Exp1};
 
-use super::{promote, uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
+use super::{uniform01, FireHook, SimStats, Simulator, StopReason};
 use crate::network::{Network, State};
 
 /// Events between two full re-summations of the total propensity.
@@ -27,12 +30,10 @@ pub const RESUM_RATIO: f64 = 1e-6;
 /// The direct method.
 #[derive(Debug, Clone)]
 pub struct Direct {
-    /// Propensities by search position.
+    /// Propensity of each channel.
     propensities: Vec<f64>,
-    /// Channel at each search position.
+    /// The channels in search order.
     order: Vec<u32>,
-    /// Search position of each channel.
-    position: Vec<u32>,
     total: f64,
     /// Re-sum when the running total falls below this (a fraction of the last exact sum).
     resum_below: f64,
@@ -47,7 +48,6 @@ impl Direct {
         Direct {
             propensities: vec![0.0; n],
             order: (0..n as u32).collect(),
-            position: (0..n as u32).collect(),
             total: 0.0,
             resum_below: 0.0,
             since_resum: 0,
@@ -57,7 +57,8 @@ impl Direct {
 
     #[inline]
     fn resum(&mut self) {
-        self.total = self.propensities.iter().sum();
+        let propensities = &self.propensities;
+        self.total = self.order.iter().map(|&r| propensities[r as usize]).sum();
         self.resum_below = self.total * RESUM_RATIO;
         self.since_resum = 0;
         self.stats.resums += 1;
@@ -92,7 +93,7 @@ impl Direct {
                     return Ok(true);
                 }
             }
-            let t_next = state.t - uniform_open0(rng).ln() / self.total;
+            let t_next = state.t + Distribution::<f64>::sample(&Exp1, rng) / self.total;
             if t_next > t_stop {
                 state.t = t_stop;
                 return Ok(true);
@@ -103,27 +104,13 @@ impl Direct {
                 continue;
             };
             let r = self.order[p] as usize;
-            promote(
-                &mut self.order,
-                &mut self.propensities,
-                &mut self.position,
-                p,
-            );
+            if p > 0 {
+                self.order.swap(p, p - 1);
+            }
             state.t = t_next;
             net.fire(r, &mut state.counts);
             hook.fired(r, t_next);
-            for &dep in net.dependents(r) {
-                let d = dep.channel();
-                let value = net.dependent_propensity(&dep, state);
-                // Mass action cannot go invalid between refreshes (constants are checked there
-                // and counts stay >= 0); custom expressions can.
-                if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
-                    return Err(StopReason::InvalidPropensity { channel: d, value });
-                }
-                let slot = &mut self.propensities[self.position[d] as usize];
-                self.total += value - *slot;
-                *slot = value;
-            }
+            self.total = update_dependents(net, r, state, &mut self.propensities, self.total)?;
             self.stats.events += 1;
             fired += 1;
             self.since_resum += 1;
@@ -139,7 +126,7 @@ impl Direct {
     /// The current propensity of channel `r`.
     #[inline]
     pub fn propensity(&self, r: usize) -> f64 {
-        self.propensities[self.position[r] as usize]
+        self.propensities[r]
     }
 
     /// The search position whose cumulative propensity interval contains `target`, or None when
@@ -147,14 +134,45 @@ impl Direct {
     #[inline]
     fn select(&self, target: f64) -> Option<usize> {
         let mut acc = 0.0;
-        for (r, &a) in self.propensities.iter().enumerate() {
-            acc += a;
+        for (p, &r) in self.order.iter().enumerate() {
+            acc += self.propensities[r as usize];
             if target < acc {
-                return Some(r);
+                return Some(p);
             }
         }
         None
     }
+}
+
+/// Recomputes the propensities of the channels that depend on channel `r` (which just fired)
+/// and returns the running total `total` updated by their differences.
+#[inline(always)]
+fn update_dependents(
+    net: &Network,
+    r: usize,
+    state: &State,
+    propensities: &mut [f64],
+    mut total: f64,
+) -> Result<f64, StopReason> {
+    for dep in net.low_order_dependents(r) {
+        let value = net.low_order_propensity(dep, state);
+        let slot = &mut propensities[dep.channel()];
+        total += value - *slot;
+        *slot = value;
+    }
+    for &dep in net.other_dependents(r) {
+        let d = dep.channel();
+        let value = net.dependent_propensity(&dep, state);
+        // Mass action cannot go invalid between refreshes (constants are checked there and
+        // counts stay >= 0); custom expressions can.
+        if dep.needs_check() && !(value >= 0.0 && value.is_finite()) {
+            return Err(StopReason::InvalidPropensity { channel: d, value });
+        }
+        let slot = &mut propensities[d];
+        total += value - *slot;
+        *slot = value;
+    }
+    Ok(total)
 }
 
 impl Simulator for Direct {
@@ -163,21 +181,14 @@ impl Simulator for Direct {
     }
 
     fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
-        for (i, (o, p)) in self
-            .order
-            .iter_mut()
-            .zip(self.position.iter_mut())
-            .enumerate()
-        {
+        for (i, o) in self.order.iter_mut().enumerate() {
             *o = i as u32;
-            *p = i as u32;
         }
         self.refresh(net, state)
     }
 
     fn refresh(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
-        for (a, &r) in self.propensities.iter_mut().zip(&self.order) {
-            let r = r as usize;
+        for (r, a) in self.propensities.iter_mut().enumerate() {
             let value = net.propensity(r, state);
             if !(value >= 0.0 && value.is_finite()) {
                 return Err(StopReason::InvalidPropensity { channel: r, value });
