@@ -71,6 +71,14 @@ impl LowOrder {
             Kernel::General(..) | Kernel::Custom(_) => k(SLOW, SLOW, 0.0, 0.0, 0.0, 0.0),
         }
     }
+
+    /// The propensity with stochastic constant `c` (not for a `SLOW` kernel).
+    #[inline(always)]
+    fn value(&self, c: f64, counts: &[i64]) -> f64 {
+        let na = counts[self.a as usize] as f64;
+        let nb = counts[self.b as usize] as f64;
+        c * (na * self.ka + self.ca) * (nb * self.kb + self.cb)
+    }
 }
 
 /// A channel to recompute after a firing, with its propensity kernel inline so that the update
@@ -265,10 +273,9 @@ impl Network {
         let mut dependents = Vec::new();
         for r in 0..model.reactions.len() {
             let changed = &change_species[change_start[r] as usize..change_start[r + 1] as usize];
-            let depends = |d: &usize| reads[*d].iter().any(|s| changed.contains(s));
-            let is_low = |d: &usize| LowOrder::of(&kernels[*d]).a != SLOW;
-            let low = (0..kernels.len()).filter(|d| depends(d) && is_low(d));
-            let others = (0..kernels.len()).filter(|d| depends(d) && !is_low(d));
+            let (low, others): (Vec<usize>, Vec<usize>) = (0..kernels.len())
+                .filter(|&d| reads[d].iter().any(|s| changed.contains(s)))
+                .partition(|&d| LowOrder::of(&kernels[d]).a != SLOW);
             for d in low {
                 dependents.push(Dependent {
                     channel: d as u32,
@@ -388,20 +395,15 @@ impl Network {
     /// panics).
     #[inline(always)]
     pub fn low_order_propensity(&self, dep: &Dependent, state: &State) -> f64 {
-        let k = &dep.kernel;
-        let c = state.constants[dep.channel as usize];
-        let na = state.counts[k.a as usize] as f64;
-        let nb = state.counts[k.b as usize] as f64;
-        c * (na * k.ka + k.ca) * (nb * k.kb + k.cb)
+        dep.kernel
+            .value(state.constants[dep.channel as usize], &state.counts)
     }
 
     #[inline(always)]
     fn propensity_with(&self, r: usize, k: &LowOrder, state: &State) -> f64 {
         let c = state.constants[r];
         if k.a != SLOW {
-            let na = state.counts[k.a as usize] as f64;
-            let nb = state.counts[k.b as usize] as f64;
-            return c * (na * k.ka + k.ca) * (nb * k.kb + k.cb);
+            return k.value(c, &state.counts);
         }
         self.higher_order_or_custom(r, c, state)
     }
