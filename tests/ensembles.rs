@@ -803,6 +803,40 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     assert!(dataset_leftovers(&killed).is_empty());
 }
 
+/// A run started by a binary with another random stream (the same seed gives other
+/// trajectories there) is not resumed: its plan names the stream, and the refusal names it.
+#[test]
+fn resume_refuses_a_run_of_another_random_stream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write_model(tmp.path());
+    let model = m.to_str().unwrap();
+    let run = |extra: Option<&str>| {
+        let mut args = vec![
+            "run", model, "--runs", "2", "--t-end", "4", "--quiet", "--out", "o",
+        ];
+        args.extend(extra);
+        spinesim(tmp.path(), &args)
+    };
+    assert_exit(&run(None), 0);
+    let plan_path = tmp.path().join("o/plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    assert_eq!(
+        plan["random_stream"],
+        spinesim::simulator::RANDOM_STREAM_VERSION
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("o/run.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["random_stream"], plan["random_stream"]);
+    // As an older binary would have written it.
+    plan["random_stream"] = (spinesim::simulator::RANDOM_STREAM_VERSION - 1).into();
+    std::fs::write(&plan_path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let o = run(Some("--resume"));
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("random_stream"), "{}", stderr(&o));
+}
+
 fn dataset_leftovers(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -1,6 +1,7 @@
 //! Reproducibility: the same seed gives bit-identical results whatever the thread count,
 //! different seeds give different ones, consecutive trajectories are independent, conserved
-//! totals stay conserved, and a golden record pins the RNG consumption of `Direct`.
+//! totals stay conserved, and golden records pin every method's random stream to
+//! [`RANDOM_STREAM_VERSION`].
 
 use std::path::Path;
 
@@ -8,7 +9,9 @@ use spinesim::ensemble::{run_ensemble, trajectory_rng, trajectory_seed, Ensemble
 use spinesim::model::parse_model;
 use spinesim::network::Network;
 use spinesim::outcome::OutcomeValue;
-use spinesim::simulator::{Direct, FireHook, Simulator};
+use spinesim::simulator::{
+    Direct, FireHook, MethodRequest, Simulator, TauLeapSettings, RANDOM_STREAM_VERSION,
+};
 use spinesim::trajectory::Trajectory;
 
 use crate::common::{birth_death_toml, pearson, shipped_model, z_critical, Setup};
@@ -330,4 +333,72 @@ fn golden_first_events_birth_death() {
         assert_eq!(c, gc, "event {i}: channel");
         assert_eq!(t.to_bits(), gt.to_bits(), "event {i}: time {t:?} vs {gt:?}");
     }
+}
+
+/// The stream version the golden records here were made with. A golden test that fails after a
+/// deliberate change of some method's draws: regenerate the records, bump
+/// [`RANDOM_STREAM_VERSION`] and this constant together, and say so in the commit (validation
+/// caches and resumable runs key on the version, so they then refuse to mix the two streams).
+const GOLDEN_STREAM: u32 = 2;
+
+#[test]
+fn golden_records_match_the_stream_version() {
+    assert_eq!(
+        RANDOM_STREAM_VERSION, GOLDEN_STREAM,
+        "the golden records were made with stream {GOLDEN_STREAM}; regenerate them"
+    );
+}
+
+/// FNV-1a over the bit patterns of a trajectory's samples, so one number pins them all.
+fn samples_digest(t: &Trajectory) -> u64 {
+    t.samples.iter().fold(0xcbf2_9ce4_8422_2325, |h, v| {
+        (h ^ v.to_bits()).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Golden record of every method: events and the digest of all samples of run 0 (seed 2024) of
+/// `spine_ltd_core` (without its outcomes; it has a fast buffer pair, for the slow-scale method)
+/// over 0.3 s at rest, recorded every 10 ms, and of tau-leaping on a birth–death process at 10⁴
+/// molecules, where it leaps (at rest the spine takes only exact steps). It fails whenever a method's random
+/// stream or arithmetic changes.
+#[test]
+fn golden_trajectories_every_method() {
+    const GOLDEN: [(&str, u64, u64); 5] = [
+        ("direct", 31988, 17361121330625064015),
+        ("next-reaction", 31041, 6713274805381835855),
+        ("tau-leap", 31988, 17361121330625064015),
+        ("slow-scale", 4413, 11957927677687311439),
+        ("tau-leap, birth-death", 100024, 8017953095509675159),
+    ];
+    let mut model = shipped_model("spine_ltd_core.toml");
+    model.outcomes.clear(); // their 300 s baseline window does not fit in 0.3 s
+    let spine = Setup::new(model, None, 0.3, 0.01);
+    let bd = birth_death_toml(1e4, 1.0, 10_000);
+    let bd = parse_model(&bd, Path::new("bd.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let birth_death = Setup::new(bd, None, 5.0, 0.5);
+    let tau_leap = MethodRequest::TauLeap(TauLeapSettings::default());
+    let runs = [
+        (&spine, MethodRequest::Direct),
+        (&spine, MethodRequest::NextReaction),
+        (&spine, tau_leap),
+        (&spine, MethodRequest::SlowScale),
+        (&birth_death, tau_leap),
+    ];
+    let mut got = Vec::new();
+    for ((name, _, _), (setup, method)) in GOLDEN.iter().zip(runs) {
+        let stats = setup.run_method(method, 2024, 1, |t| {
+            got.push((*name, t.events, samples_digest(t)))
+        });
+        if *name == "tau-leap, birth-death" {
+            assert!(
+                stats.leaps > 0,
+                "no leap: the record would not pin the leaps"
+            );
+        }
+    }
+    // To regenerate after a deliberate change: print `got` with `{:?}`.
+    assert_eq!(
+        got, GOLDEN,
+        "golden records (method, events, samples digest)"
+    );
 }

@@ -21,7 +21,9 @@ use crate::output::layout::{
 };
 use crate::output::metadata::{sha256_hex, RunMetadata};
 use crate::output::{OutcomesWriter, TrajectoryWriter};
-use crate::simulator::{AnySimulator, MethodRequest, Simulator, TauLeapSettings};
+use crate::simulator::{
+    AnySimulator, MethodRequest, Simulator, TauLeapSettings, RANDOM_STREAM_VERSION,
+};
 use crate::sweep::{self, Axis, AxisKind};
 use crate::trajectory::{RunPlan, Trajectory};
 
@@ -163,6 +165,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let spec = RunSpec {
         program: "spinesim".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        random_stream: RANDOM_STREAM_VERSION,
         model_name: base.name.clone(),
         model_sha256: sha256_hex(&base.full_text()),
         model_text: base.full_text(),

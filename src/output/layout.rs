@@ -9,7 +9,6 @@
 //! not. Since each part's content depends only on the plan, it does not matter which process
 //! writes it.
 
-use crate::simulator::TauLeapSettings;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{commit, partial_path};
 use crate::error::RunError;
 use crate::model::overrides::AppliedAssignment;
+use crate::simulator::TauLeapSettings;
 use crate::sweep::Axis;
 
 /// File name of the plan.
@@ -31,6 +31,9 @@ pub struct RunSpec {
     pub program: String,
     /// The crate version.
     pub version: String,
+    /// The methods' [`RANDOM_STREAM_VERSION`] (0 in plans written before it was recorded).
+    #[serde(default)]
+    pub random_stream: u32,
     /// `[model] name`.
     pub model_name: String,
     /// SHA-256 of the model file's text.
@@ -217,7 +220,7 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
             (Claim::Join, Some(plan)) if &plan == spec => return Ok(layout),
             (Claim::Join, Some(plan)) => {
                 return Err(RunError::Settings(format!(
-                    "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs and sweep",
+                    "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs, sweep and random stream",
                     dir.display(),
                     first_difference(&plan, spec)
                 )))
@@ -265,7 +268,7 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
     match layout.read_plan()? {
         Some(p) if &p == spec => Ok(layout),
         Some(p) => Err(RunError::Settings(format!(
-            "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs and sweep",
+            "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs, sweep and random stream",
             dir.display(),
             first_difference(&p, spec)
         ))),
@@ -383,11 +386,13 @@ impl ShardRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulator::RANDOM_STREAM_VERSION;
 
     fn spec(runs: u64, per_part: u64) -> RunSpec {
         RunSpec {
             program: "spinesim".into(),
             version: "0".into(),
+            random_stream: RANDOM_STREAM_VERSION,
             model_name: "m".into(),
             model_sha256: String::new(),
             model_text: String::new(),

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use super::layout::{RunSpec, ShardRecord};
 use crate::model::overrides::AppliedAssignment;
 use crate::model::Model;
-use crate::simulator::TauLeapSettings;
+use crate::simulator::{TauLeapSettings, RANDOM_STREAM_VERSION};
 use crate::sweep::Axis;
 
 /// What a run was and what it did.
@@ -16,6 +16,9 @@ pub struct RunMetadata {
     pub program: String,
     /// The crate version.
     pub version: String,
+    /// The methods' random-stream version ([`RANDOM_STREAM_VERSION`]): the same seed gives the
+    /// same trajectories only under the same version.
+    pub random_stream: u32,
     /// `[model] name`.
     pub model_name: String,
     /// The model file as given.
@@ -106,6 +109,7 @@ impl RunMetadata {
         RunMetadata {
             program: "spinesim".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            random_stream: RANDOM_STREAM_VERSION,
             model_name: model.name.clone(),
             model_path: model.path.display().to_string(),
             model_sha256: sha256_hex(&model.full_text()),
@@ -144,6 +148,7 @@ impl RunMetadata {
         RunMetadata {
             program: spec.program.clone(),
             version: spec.version.clone(),
+            random_stream: spec.random_stream,
             model_name: spec.model_name.clone(),
             model_path: first.map(|r| r.model_path.clone()).unwrap_or_default(),
             model_sha256: spec.model_sha256.clone(),

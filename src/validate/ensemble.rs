@@ -14,7 +14,7 @@ use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, TimePoint, W
 use crate::network::Network;
 use crate::outcome::{Class, OutcomeValue};
 use crate::output::metadata::sha256_hex;
-use crate::simulator::{AnySimulator, MethodRequest, Simulator};
+use crate::simulator::{AnySimulator, MethodRequest, Simulator, RANDOM_STREAM_VERSION};
 use crate::trajectory::RunPlan;
 
 /// What to simulate.
@@ -342,7 +342,8 @@ const METHOD_NAMES: [&str; 5] = ["direct", "next-reaction", "tau-leap", "slow-sc
 
 /// [`simulate`], keeping the finished ensemble in the folder `cache` (when given) under a key
 /// that digests the model's full text, the condition (protocol, variants, assignments, times,
-/// recorded quantities, outcomes, runs, method), the seed and the spinesim version, and reading
+/// recorded quantities, outcomes, runs, method), the seed, the spinesim version and the
+/// [`RANDOM_STREAM_VERSION`], and reading
 /// it back instead of simulating when the same key is asked again. A long validation can so be
 /// stopped and resumed. Results do not depend on the thread count, so it is not in the key.
 pub fn simulate_cached(
@@ -356,7 +357,7 @@ pub fn simulate_cached(
         return simulate(base, condition, seed, threads);
     };
     let key = sha256_hex(&format!(
-        "spinesim {}\nseed {seed}\n{condition:?}\n{}",
+        "spinesim {}\nstream {RANDOM_STREAM_VERSION}\nseed {seed}\n{condition:?}\n{}",
         env!("CARGO_PKG_VERSION"),
         base.full_text()
     ));

@@ -717,7 +717,8 @@ fn full_only(
             got: format!("{m:.1} %"),
             pass: Some((15.0..=40.0).contains(&m)),
         });
-        // Half-time: when the ensemble-mean internal gain first reaches half its 10-15 min level.
+        // Half-time: when the ensemble-mean internal gain first reaches half its 10-15 min level
+        // (undefined when the internal pool does not grow).
         let mean_internal = stim.mean_series("AMPAR_internal");
         let i0 = internal0.iter().sum::<f64>() / internal0.len() as f64;
         let plateau = internal.iter().sum::<f64>() / internal.len() as f64 - i0;
@@ -726,14 +727,19 @@ fn full_only(
             .iter()
             .zip(&mean_internal)
             .find(|(t, v)| **t >= ONSET && **v - i0 >= plateau / 2.0)
-            .map(|(t, _)| (t - ONSET) / 60.0);
+            .map(|(t, _)| (t - ONSET) / 60.0)
+            .filter(|_| plateau > 0.0);
         rows.push(Row::verdict(
             "V8",
             "chem-LTD half-time",
             "3-8 min",
-            half.map_or("not reached".into(), |h| {
-                format!("{h:.1} min (10 s resolution)")
-            }),
+            match half {
+                Some(h) => format!("{h:.1} min (10 s resolution)"),
+                None if plateau <= 0.0 => format!(
+                    "undefined: the mean internal pool does not grow ({plateau:+.1} receptors at 10-15 min)"
+                ),
+                None => "not reached".into(),
+            },
             Some(half.is_some_and(|h| (3.0..=8.0).contains(&h))),
         ));
     }
