@@ -468,6 +468,17 @@ impl Network {
         &self.dependents[self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize]
     }
 
+    /// The dependent record of channel `d` when it is mass action of order ≤ 2 (for
+    /// [`Network::low_order_propensity`]), else None: for simulators that build their own
+    /// dependency lists.
+    pub fn low_order_dependent(&self, d: usize) -> Option<Dependent> {
+        let kernel = self.low_order[d];
+        (kernel.a != SLOW).then_some(Dependent {
+            channel: d as u32,
+            kernel,
+        })
+    }
+
     /// The dependents of channel `r` that are mass action of order ≤ 2 (see
     /// [`Network::low_order_propensity`]).
     #[inline]

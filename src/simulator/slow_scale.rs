@@ -42,10 +42,11 @@
 //! events.
 
 use rand::Rng;
+use rand_distr::{Distribution, Exp1};
 
 use super::direct::{RESUM_EVERY, RESUM_RATIO};
-use super::{promote, uniform01, uniform_open0, FireHook, SimStats, Simulator, StopReason};
-use crate::network::{Network, State};
+use super::{uniform01, FireHook, SimStats, Simulator, StopReason};
+use crate::network::{Dependent, Network, State};
 
 /// Tail weights below this fraction of the mode's are left out of a pair's law.
 pub const TAIL: f64 = 1e-16;
@@ -91,11 +92,9 @@ struct PairCache {
     z: Vec<f64>,
     /// `keys.len()` moments per slot.
     moments: Vec<f64>,
-    /// Slot of the current totals.
+    /// Slot of the current totals (set by [`make_current`], which also copies its moments to
+    /// [`SlowScale`]'s `current_moments`).
     current: usize,
-    /// Index in `moments` of the current slot's first moment (`current · keys`; both set by
-    /// [`make_current`]).
-    current_moments: usize,
 }
 
 /// How a slow channel's averaged propensity is computed.
@@ -114,24 +113,70 @@ enum SlowLaw {
     Custom { pair: u32 },
 }
 
+/// A dependent slow channel with a [`SlowLaw::OnePair`] law, in branch-free form:
+/// `c · (n_slow · ks + cs) · moment` (without a slow reactant ks = 0 and cs = 1; the same
+/// floating-point operations as [`SlowScale::propensity`], since ×1 and +0 are exact).
+#[derive(Debug, Clone, Copy)]
+struct OnePairDependent {
+    channel: u32,
+    slow: u32,
+    /// Index of the moment in [`SlowScale`]'s `current_moments`.
+    moment: u32,
+    ks: f64,
+    cs: f64,
+}
+
+/// Items by channel (compressed sparse rows).
+#[derive(Debug, Clone)]
+struct Rows<T> {
+    start: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> Rows<T> {
+    fn new() -> Self {
+        Rows {
+            start: vec![0],
+            items: Vec::new(),
+        }
+    }
+
+    /// Closes the row of the next channel (the items pushed since the last call).
+    fn end_row(&mut self) {
+        self.start.push(self.items.len() as u32);
+    }
+
+    #[inline(always)]
+    fn row(&self, r: usize) -> &[T] {
+        &self.items[self.start[r] as usize..self.start[r + 1] as usize]
+    }
+}
+
 /// The slow-scale SSA.
 #[derive(Debug, Clone)]
 pub struct SlowScale {
     pairs: Vec<FastPair>,
     caches: Vec<PairCache>,
-    /// Slow channels, and at each search position the channel and its propensity.
+    /// Per pair: where the moments of its current law start in `current_moments`.
+    moment_start: Vec<u32>,
+    /// The moments of every pair's current law side by side, so a dependent reads its moment
+    /// with one index.
+    current_moments: Vec<f64>,
+    /// How each channel's averaged propensity is computed.
     laws: Vec<SlowLaw>,
     slow_terms: Vec<(u32, u32)>,
     pair_terms: Vec<(u32, u32)>,
+    /// The slow channels in search order.
     order: Vec<u32>,
-    position: Vec<u32>,
+    /// Averaged propensity of each channel (0 for fast channels).
     propensities: Vec<f64>,
-    /// Per channel: pairs whose species it changes (CSR).
-    touched_start: Vec<u32>,
-    touched: Vec<u32>,
-    /// Per channel: slow channels to recompute after it fires (CSR; custom ones flagged).
-    dependents_start: Vec<u32>,
-    dependents: Vec<(u32, bool)>,
+    /// Per channel: pairs whose species it changes.
+    touched: Rows<u32>,
+    /// Per channel: slow channels to recompute after it fires, in three groups: those with a
+    /// `OnePair` law, order ≤ 2 mass action reading no pair, and the rest (custom ones flagged).
+    one_pair_dependents: Rows<OnePairDependent>,
+    low_order_dependents: Rows<Dependent>,
+    other_dependents: Rows<(u32, bool)>,
     /// A copy of the state for averaging custom propensities in `refresh`.
     scratch: State,
     total: f64,
@@ -332,28 +377,51 @@ impl SlowScale {
             laws.push(law);
         }
 
-        let mut touched_start = vec![0u32];
-        let mut touched = Vec::new();
-        let mut dependents_start = vec![0u32];
-        let mut dependents = Vec::new();
+        let mut moment_start = vec![0u32];
+        for p in &pairs {
+            moment_start.push(moment_start[moment_start.len() - 1] + p.keys.len() as u32);
+        }
+        let mut touched = Rows::new();
+        let mut one_pair_dependents = Rows::new();
+        let mut low_order_dependents = Rows::new();
+        let mut other_dependents = Rows::new();
         for r in 0..net.n_channels() {
             let mut changed: Vec<usize> = net.changes(r).map(|(s, _)| variable(s as u32)).collect();
             changed.sort_unstable();
             changed.dedup();
             for &v in changed.iter().filter(|&&v| v >= n_species) {
                 let p = v - n_species;
-                touched.push(p as u32);
+                touched.items.push(p as u32);
                 if !is_fast_channel(r) && !pairs[p].touching.contains(&(r as u32)) {
                     pairs[p].touching.push(r as u32);
                 }
             }
-            touched_start.push(touched.len() as u32);
+            touched.end_row();
             for &d in &slow_channels {
-                if reads[d as usize].iter().any(|v| changed.contains(v)) {
-                    dependents.push((d, net.is_custom(d as usize)));
+                if !reads[d as usize].iter().any(|v| changed.contains(v)) {
+                    continue;
+                }
+                match (laws[d as usize], net.low_order_dependent(d as usize)) {
+                    (SlowLaw::OnePair { slow, pair, key }, _) => {
+                        let (slow, ks, cs) = match slow {
+                            NO_SPECIES => (0, 0.0, 1.0),
+                            s => (s, 1.0, 0.0),
+                        };
+                        one_pair_dependents.items.push(OnePairDependent {
+                            channel: d,
+                            slow,
+                            moment: moment_start[pair as usize] + key,
+                            ks,
+                            cs,
+                        });
+                    }
+                    (SlowLaw::Plain, Some(dep)) => low_order_dependents.items.push(dep),
+                    _ => other_dependents.items.push((d, net.is_custom(d as usize))),
                 }
             }
-            dependents_start.push(dependents.len() as u32);
+            one_pair_dependents.end_row();
+            low_order_dependents.end_row();
+            other_dependents.end_row();
         }
 
         let caches = pairs
@@ -369,29 +437,22 @@ impl SlowScale {
                 z: vec![0.0; CACHE_SLOTS + 1],
                 moments: vec![0.0; (CACHE_SLOTS + 1) * p.keys.len()],
                 current: 0,
-                current_moments: 0,
             })
             .collect();
-        let n = net.n_channels();
         Ok(SlowScale {
             pairs,
             caches,
+            current_moments: vec![0.0; moment_start[moment_start.len() - 1] as usize],
+            moment_start,
             laws,
             slow_terms,
             pair_terms,
-            position: {
-                let mut position = vec![u32::MAX; n];
-                for (k, &r) in slow_channels.iter().enumerate() {
-                    position[r as usize] = k as u32;
-                }
-                position
-            },
-            propensities: vec![0.0; slow_channels.len()],
+            propensities: vec![0.0; net.n_channels()],
             order: slow_channels,
-            touched_start,
             touched,
-            dependents_start,
-            dependents,
+            one_pair_dependents,
+            low_order_dependents,
+            other_dependents,
             scratch: net.initial_state(),
             total: 0.0,
             resum_below: 0.0,
@@ -406,7 +467,8 @@ impl SlowScale {
     }
 
     fn resum(&mut self) {
-        self.total = self.propensities.iter().sum();
+        let propensities = &self.propensities;
+        self.total = self.order.iter().map(|&r| propensities[r as usize]).sum();
         self.resum_below = self.total * RESUM_RATIO;
         self.since_resum = 0;
         self.stats.resums += 1;
@@ -433,7 +495,9 @@ impl SlowScale {
                 cache.k = bind / unbind;
                 cache.totals[..CACHE_SLOTS].fill((-1, -1));
             }
-            make_current(pair, cache, &state.counts);
+            let moments = &mut self.current_moments
+                [self.moment_start[p] as usize..self.moment_start[p + 1] as usize];
+            make_current(pair, cache, &state.counts, moments);
         }
         Ok(())
     }
@@ -448,8 +512,7 @@ impl SlowScale {
                 if slow != NO_SPECIES {
                     a *= state.counts[slow as usize] as f64;
                 }
-                let cache = &self.caches[pair as usize];
-                a * cache.moments[cache.current_moments + key as usize]
+                a * self.current_moments[(self.moment_start[pair as usize] + key) as usize]
             }
             SlowLaw::MassAction { slow, pairs } => {
                 let mut a = state.constants[r];
@@ -457,8 +520,7 @@ impl SlowScale {
                     a *= falling(state.counts[s as usize], nu);
                 }
                 for &(p, key) in &self.pair_terms[pairs.0 as usize..pairs.1 as usize] {
-                    let cache = &self.caches[p as usize];
-                    a *= cache.moments[cache.current_moments + key as usize];
+                    a *= self.current_moments[(self.moment_start[p as usize] + key) as usize];
                 }
                 a
             }
@@ -493,9 +555,10 @@ impl SlowScale {
         let (pair, cache) = (&self.pairs[p], &self.caches[p]);
         let slot = cache.current;
         let (ta, tb) = cache.totals[slot];
-        let mean = cache.moments[slot * pair.keys.len() + 2];
-        let floor = mean.floor();
-        let c = floor as i64 + i64::from(uniform01(rng) < mean - floor);
+        let mean = self.current_moments[self.moment_start[p] as usize + 2];
+        // E[C] >= 0, so truncation is the floor.
+        let floor = mean as i64;
+        let c = floor + i64::from(uniform01(rng) < mean - floor as f64);
         set_pair(pair, counts, ta, tb, c);
     }
 
@@ -534,12 +597,11 @@ impl SlowScale {
     /// The smallest ratio over pairs of relaxation rate to the slow propensity touching it.
     fn separation(&self, state: &State) -> f64 {
         let mut min = f64::INFINITY;
-        for (pair, cache) in self.pairs.iter().zip(&self.caches) {
+        for (p, (pair, cache)) in self.pairs.iter().zip(&self.caches).enumerate() {
             if cache.inert {
                 continue; // its species are slow species while it is switched off
             }
-            let n_keys = pair.keys.len();
-            let m = &cache.moments[cache.current * n_keys..cache.current * n_keys + 3];
+            let m = &self.current_moments[self.moment_start[p] as usize..];
             let bind = state.constants[pair.bind];
             let relax = if pair.b.is_some() {
                 bind * (m[0] + m[1]) + state.constants[pair.unbind]
@@ -549,7 +611,7 @@ impl SlowScale {
             let slow: f64 = pair
                 .touching
                 .iter()
-                .map(|&r| self.propensities[self.position[r as usize] as usize])
+                .map(|&r| self.propensities[r as usize])
                 .sum();
             if slow > 0.0 {
                 min = min.min(relax / slow);
@@ -566,16 +628,59 @@ impl SlowScale {
         }
     }
 
+    /// The search position whose cumulative propensity interval contains `target`, or None when
+    /// drift left `target` beyond the sum.
     #[inline]
     fn select(&self, target: f64) -> Option<usize> {
         let mut acc = 0.0;
-        for (k, &a) in self.propensities.iter().enumerate() {
-            acc += a;
+        for (k, &r) in self.order.iter().enumerate() {
+            acc += self.propensities[r as usize];
             if target < acc {
                 return Some(k);
             }
         }
         None
+    }
+
+    /// Recomputes the averaged propensities of the slow channels that depend on channel `r`
+    /// (which just fired), updating the running total by their differences.
+    #[inline(always)]
+    fn update_dependents(
+        &mut self,
+        net: &Network,
+        r: usize,
+        state: &mut State,
+    ) -> Result<(), StopReason> {
+        let mut total = self.total;
+        for dep in self.one_pair_dependents.row(r) {
+            let n_slow = state.counts[dep.slow as usize] as f64;
+            let value = state.constants[dep.channel as usize]
+                * (n_slow * dep.ks + dep.cs)
+                * self.current_moments[dep.moment as usize];
+            let slot = &mut self.propensities[dep.channel as usize];
+            total += value - *slot;
+            *slot = value;
+        }
+        for dep in self.low_order_dependents.row(r) {
+            let value = net.low_order_propensity(dep, state);
+            let slot = &mut self.propensities[dep.channel()];
+            total += value - *slot;
+            *slot = value;
+        }
+        for i in self.other_dependents.start[r]..self.other_dependents.start[r + 1] {
+            let (d, custom) = self.other_dependents.items[i as usize];
+            let d = d as usize;
+            let value = self.propensity(net, d, state);
+            if custom && !(value >= 0.0 && value.is_finite()) {
+                self.total = total;
+                return Err(StopReason::InvalidPropensity { channel: d, value });
+            }
+            let slot = &mut self.propensities[d];
+            total += value - *slot;
+            *slot = value;
+        }
+        self.total = total;
+        Ok(())
     }
 }
 
@@ -600,12 +705,13 @@ fn ratio(k: f64, has_b: bool, ta: i64, tb: i64, c: i64) -> f64 {
     k * (ta - c) as f64 * b / (c + 1) as f64
 }
 
-/// Makes the law of `pair` at the totals of `counts` the cache's current one (its slot and the
-/// offset of its moments).
+/// Makes the law of `pair` at the totals of `counts` the cache's current one, and copies its
+/// moments to `moments` (the pair's part of `current_moments`).
 #[inline]
-fn make_current(pair: &FastPair, cache: &mut PairCache, counts: &[i64]) {
+fn make_current(pair: &FastPair, cache: &mut PairCache, counts: &[i64], moments: &mut [f64]) {
     cache.current = lookup(pair, cache, counts);
-    cache.current_moments = cache.current * pair.keys.len();
+    let n_keys = pair.keys.len();
+    moments.copy_from_slice(&cache.moments[cache.current * n_keys..(cache.current + 1) * n_keys]);
 }
 
 /// The slot of `pair`'s law at the totals of `counts`, computed into it unless cached; for a
@@ -719,9 +825,6 @@ impl Simulator for SlowScale {
     fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
         // Back to the model's order, so results do not depend on earlier trajectories.
         self.order.sort_unstable();
-        for (k, &r) in self.order.iter().enumerate() {
-            self.position[r as usize] = k as u32;
-        }
         self.refresh(net, state)
     }
 
@@ -747,7 +850,7 @@ impl Simulator for SlowScale {
                 result = Err(StopReason::InvalidPropensity { channel: r, value });
                 break;
             }
-            self.propensities[k] = value;
+            self.propensities[r] = value;
         }
         self.scratch = scratch;
         result?;
@@ -778,7 +881,7 @@ impl Simulator for SlowScale {
                     break;
                 }
             }
-            let t_next = state.t - uniform_open0(rng).ln() / self.total;
+            let t_next = state.t + Distribution::<f64>::sample(&Exp1, rng) / self.total;
             if t_next > t_stop {
                 break;
             }
@@ -787,36 +890,27 @@ impl Simulator for SlowScale {
                 continue;
             };
             let r = self.order[k] as usize;
-            promote(
-                &mut self.order,
-                &mut self.propensities,
-                &mut self.position,
-                k,
-            );
+            if k > 0 {
+                // The sorting direct method: a channel that fires moves one place forward.
+                self.order.swap(k, k - 1);
+            }
             state.t = t_next;
             net.fire(r, &mut state.counts);
-            let touched = self.touched_start[r] as usize..self.touched_start[r + 1] as usize;
+            let touched = self.touched.start[r] as usize..self.touched.start[r + 1] as usize;
             if touched.is_empty() {
                 hook.fired(r, t_next);
             } else {
                 for i in touched {
-                    let p = self.touched[i] as usize;
-                    let cache = &mut self.caches[p];
-                    make_current(&self.pairs[p], cache, &state.counts);
+                    let p = self.touched.items[i] as usize;
+                    let moments = &mut self.current_moments
+                        [self.moment_start[p] as usize..self.moment_start[p + 1] as usize];
+                    make_current(&self.pairs[p], &mut self.caches[p], &state.counts, moments);
                     self.settle(p, &mut state.counts, rng);
                 }
                 hook.leaped(t_next, &state.counts);
             }
-            for i in self.dependents_start[r] as usize..self.dependents_start[r + 1] as usize {
-                let (d, custom) = self.dependents[i];
-                let d = d as usize;
-                let value = self.propensity(net, d, state);
-                if custom && !(value >= 0.0 && value.is_finite()) {
-                    return StopReason::InvalidPropensity { channel: d, value };
-                }
-                let slot = &mut self.propensities[self.position[d] as usize];
-                self.total += value - *slot;
-                *slot = value;
+            if let Err(e) = self.update_dependents(net, r, state) {
+                return e;
             }
             self.stats.events += 1;
             self.since_resum += 1;
