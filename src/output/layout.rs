@@ -218,13 +218,7 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
         let existing = layout.read_plan()?;
         match (claim, existing) {
             (Claim::Join, Some(plan)) if &plan == spec => return Ok(layout),
-            (Claim::Join, Some(plan)) => {
-                return Err(RunError::Settings(format!(
-                    "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs, sweep and random stream",
-                    dir.display(),
-                    first_difference(&plan, spec)
-                )))
-            }
+            (Claim::Join, Some(plan)) => return Err(different_run(dir, &plan, spec)),
             // Another shard may be creating the directory right now.
             (Claim::Join, None) if only_layout_entries(dir)? => {}
             (Claim::Join, None) => {
@@ -267,11 +261,7 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
     // Shards with different plans racing to create the directory: the one that lost finds out.
     match layout.read_plan()? {
         Some(p) if &p == spec => Ok(layout),
-        Some(p) => Err(RunError::Settings(format!(
-            "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs, sweep and random stream",
-            dir.display(),
-            first_difference(&p, spec)
-        ))),
+        Some(p) => Err(different_run(dir, &p, spec)),
         None => Err(RunError::Settings(format!(
             "{}: {PLAN_FILE} disappeared while starting",
             dir.display()
@@ -298,6 +288,15 @@ fn is_empty(dir: &Path) -> Result<bool, RunError> {
         .map_err(|e| RunError::io(dir, e))?
         .next()
         .is_none())
+}
+
+/// The error for a directory that holds another run's plan, naming the first difference.
+fn different_run(dir: &Path, there: &RunSpec, here: &RunSpec) -> RunError {
+    RunError::Settings(format!(
+        "{} holds a different run ({}); shards and --resume need the same model, options, seed, runs, sweep and random stream",
+        dir.display(),
+        first_difference(there, here)
+    ))
 }
 
 /// The first top-level field in which two plans differ, for the message.
