@@ -65,9 +65,9 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Keep each finished ensemble of spine_bidirectional in this folder and reuse it when the
-    /// same one (model text, condition, method, runs, seed, spinesim version) is asked again, so
-    /// that a long validation can be stopped and resumed (V17-V19, short runs on their own
-    /// models, are always simulated); delete the folder after changing the simulator's code.
+    /// same one (model text, condition, method, runs, seed, spinesim version and random stream)
+    /// is asked again, so that a long validation can be stopped and resumed (V17-V19, short runs
+    /// on their own models, are always simulated).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
     /// Replace an existing report.

@@ -11,7 +11,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
-use super::ensemble::{Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
+use super::ensemble::{assignment, Condition, ConditionResult, OutcomeChoice, ProtocolChoice};
 use super::targets::{Runner, EXACT};
 use super::Row;
 use crate::error::RunError;
@@ -35,15 +35,6 @@ const SPIKES_TAIL: f64 = 30.0;
 const SPIKE_IONS: i64 = 3454;
 /// V4: spikes per train (Li et al. 2012).
 const SPIKES: u64 = 100;
-
-fn set(name: &str, value: Amount) -> Assignment {
-    Assignment {
-        name: name.into(),
-        value,
-        origin: "validation".into(),
-        clamp: false,
-    }
-}
 
 /// Free-Ca levels of the clamp (uM): 10^-1.5 to 10^1.5 in quarter decades (quick: half decades).
 fn clamp_levels(quick: bool) -> Vec<f64> {
@@ -91,13 +82,13 @@ pub fn ca_clamp(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             protocol: ProtocolChoice::None,
             variants: Vec::new(),
             assignments: vec![
-                set("CaMKII_activity", Amount::Float(0.0)),
-                set("k_ac", Amount::Text("0 1/s".into())),
-                set("Bf", Amount::Int(0)),
-                set("BfCa", Amount::Int(0)),
+                assignment("CaMKII_activity", Amount::Float(0.0)),
+                assignment("k_ac", Amount::Text("0 1/s".into())),
+                assignment("Bf", Amount::Int(0)),
+                assignment("BfCa", Amount::Int(0)),
                 Assignment {
                     clamp: true,
-                    ..set("Ca", Amount::Int(count))
+                    ..assignment("Ca", Amount::Int(count))
                 },
             ],
             t_end: CLAMP_T_END,

@@ -10,6 +10,7 @@ use super::Ensemble;
 use crate::ensemble::{run_ensemble, EnsembleConfig};
 use crate::error::RunError;
 use crate::model::overrides::{self, Assignment};
+use crate::model::spec::Amount;
 use crate::model::{Model, Outcome, OutcomeKind, Protocol, Quantity, TimePoint, Window};
 use crate::network::Network;
 use crate::outcome::{Class, OutcomeValue};
@@ -170,12 +171,27 @@ impl ConditionResult {
             .collect()
     }
 
+    /// The recorded `name` of every trajectory at the recording with index `k`.
+    pub fn at(&self, name: &str, k: usize) -> Vec<f64> {
+        self.rows(name).iter().map(|r| r[k]).collect()
+    }
+
     /// The ensemble mean of the recorded `name` at every recording time.
     pub fn mean_series(&self, name: &str) -> Vec<f64> {
         let rows = self.rows(name);
         (0..self.times.len())
             .map(|k| rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64)
             .collect()
+    }
+}
+
+/// A validation override `name = value`.
+pub fn assignment(name: &str, value: Amount) -> Assignment {
+    Assignment {
+        name: name.into(),
+        value,
+        origin: "validation".into(),
+        clamp: false,
     }
 }
 
