@@ -787,6 +787,9 @@ const V14_FIXED: [&str; 8] = [
     "NC0", "NC1", "NC2", "ND", "NO", "Vdock", "Vempty", "GluCleft",
 ];
 
+/// When V14's single release happens (s).
+const V14_RELEASE_AT: f64 = 0.1;
+
 /// Spine volumes of V14's second check, as factors of the model's volume.
 const V14_VOLUME_FACTORS: [f64; 3] = [0.5, 1.0, 2.0];
 
@@ -813,10 +816,10 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let stimulus = model.protocol("freq_1hz");
     let protocol = Protocol {
         name: "single_release".into(),
-        description: "one certain release at 0.1 s from rest".into(),
+        description: format!("one certain release at {V14_RELEASE_AT} s from rest"),
         t_end: None,
         trains: vec![Train {
-            start: 0.1,
+            start: V14_RELEASE_AT,
             period: 1.0,
             count: 1,
             width: Some(0.001),
@@ -872,7 +875,7 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let at_peak = result.at("NO", peak);
     let (m, sd) = mean_sd(&at_peak);
     let (lo, hi) = t_interval(m, sd, at_peak.len() as u64, 0.95);
-    let peak_ms = (result.times[peak] - 0.1) * 1e3;
+    let peak_ms = (result.times[peak] - V14_RELEASE_AT) * 1e3;
 
     let maxima = result.outcome("NO_peak");
     let (max_m, max_sd) = mean_sd(maxima);
@@ -880,40 +883,7 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
     let base_ca_peaks = result.outcome("Ca_peak").to_vec();
     let (max_lo, max_hi) = t_interval(max_m, max_sd, maxima.len() as u64, 0.95);
 
-    // Peak free Ca against spine volume: every species but the NMDARs and the release scales with
-    // the volume, so concentrations stay those of the model.
-    let base = &model.compartments[0];
-    let mut ca_peaks: Vec<(f64, Vec<f64>)> = Vec::new();
-    for factor in V14_VOLUME_FACTORS {
-        let volume = base.volume_fl * factor;
-        let nav = crate::units::molecules_per_micromolar(volume);
-        let peaks_um = |counts: &[f64]| -> Vec<f64> { counts.iter().map(|c| c / nav).collect() };
-        if factor == 1.0 {
-            ca_peaks.push((volume, peaks_um(&base_ca_peaks)));
-            continue;
-        }
-        let mut assignments = vec![assignment(&base.name, Amount::Text(format!("{volume} fL")))];
-        assignments.extend(
-            model
-                .species
-                .iter()
-                .filter(|s| !V14_FIXED.contains(&s.name.as_str()))
-                .map(|s| {
-                    assignment(
-                        &s.name,
-                        Amount::Int((s.initial as f64 * factor).round() as i64),
-                    )
-                }),
-        );
-        let scaled = r.run(condition(assignments, Vec::new()))?;
-        ca_peaks.push((volume, peaks_um(scaled.outcome("Ca_peak"))));
-    }
-    let falls = ca_peaks.windows(2).all(|w| welch(&w[0].1, &w[1].1).1 > 0.0);
-    let ca_text = ca_peaks
-        .iter()
-        .map(|(v, peaks)| format!("{:.2} uM at {v} fL", mean_sd(peaks).0))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (falls, ca_text) = peak_ca_against_volume(r, &condition, &base_ca_peaks)?;
 
     Ok(vec![
         Row {
@@ -959,6 +929,51 @@ fn single_release(r: &mut Runner) -> Result<Vec<Row>, RunError> {
             judged(falls),
         ),
     ])
+}
+
+/// V14's second check: the peak free Ca (µM) of one release in spines of each
+/// [`V14_VOLUME_FACTORS`] × the model's volume, where every species but [`V14_FIXED`] scales with
+/// the volume (concentrations stay the model's). `base_peaks` are the peak counts at the model's
+/// volume. Returns whether the peak falls at each step (Welch 95 % CI above 0) and a summary.
+fn peak_ca_against_volume(
+    r: &mut Runner,
+    condition: &dyn Fn(Vec<Assignment>, Vec<String>) -> Condition,
+    base_peaks: &[f64],
+) -> Result<(bool, String), RunError> {
+    let model = r.model;
+    let base = &model.compartments[0];
+    let mut ca_peaks: Vec<(f64, Vec<f64>)> = Vec::new();
+    for factor in V14_VOLUME_FACTORS {
+        let volume = base.volume_fl * factor;
+        let nav = crate::units::molecules_per_micromolar(volume);
+        let peaks_um = |counts: &[f64]| -> Vec<f64> { counts.iter().map(|c| c / nav).collect() };
+        if factor == 1.0 {
+            ca_peaks.push((volume, peaks_um(base_peaks)));
+            continue;
+        }
+        let mut assignments = vec![assignment(&base.name, Amount::Text(format!("{volume} fL")))];
+        assignments.extend(
+            model
+                .species
+                .iter()
+                .filter(|s| !V14_FIXED.contains(&s.name.as_str()))
+                .map(|s| {
+                    assignment(
+                        &s.name,
+                        Amount::Int((s.initial as f64 * factor).round() as i64),
+                    )
+                }),
+        );
+        let scaled = r.run(condition(assignments, Vec::new()))?;
+        ca_peaks.push((volume, peaks_um(scaled.outcome("Ca_peak"))));
+    }
+    let falls = ca_peaks.windows(2).all(|w| welch(&w[0].1, &w[1].1).1 > 0.0);
+    let text = ca_peaks
+        .iter()
+        .map(|(v, peaks)| format!("{:.2} uM at {v} fL", mean_sd(peaks).0))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((falls, text))
 }
 
 /// V15: 600 Ca ions injected at rest; the decay time of the ensemble-mean free Ca, and the
