@@ -20,6 +20,12 @@ const ONSET: f64 = 600.0;
 const QUICK_TAIL: f64 = 300.0;
 /// Recording interval of the stimulation ensembles (s).
 const RECORD_EVERY: f64 = 10.0;
+/// Full mode: a sham has this many times the trajectories of a stimulation ensemble. One sham
+/// serves every protocol of its variant, so its error is common to all their rows.
+const SHAM_RUNS_FACTOR: u64 = 3;
+/// Full mode: the pairing ensembles (V6) have this many times the trajectories of the others.
+/// 100 pulses move W by a few %, about one standard error of a 12-trajectory ensemble.
+const PAIRING_RUNS_FACTOR: u64 = 3;
 /// The method of the ensembles that measure fast Ca dynamics, single releases or steady Ca (V4,
 /// V5, V14, V15), whatever `--method` says: the exact direct method. The slow-scale SSA does
 /// not simulate the buffer's fast fluctuations (peaks of free Ca, the first milliseconds after a
@@ -65,6 +71,12 @@ impl<'m> Runner<'m> {
         self.settings
             .runs
             .unwrap_or(if self.settings.quick { 4 } else { 16 })
+    }
+
+    /// `factor` times the stimulation runs in full mode; the stimulation runs in quick mode.
+    fn full_mode_runs(&self, factor: u64) -> u64 {
+        let factor = if self.settings.quick { 1 } else { factor };
+        factor * self.stimulation_runs()
     }
 
     /// The end of the last pulse of a protocol of the model (s).
@@ -133,8 +145,18 @@ impl<'m> Runner<'m> {
         protocol: &str,
         variants: &[&str],
     ) -> Result<&ConditionResult, RunError> {
+        self.protocol_times(protocol, variants, 1)
+    }
+
+    /// As `protocol`, with `factor` times the trajectories in full mode.
+    fn protocol_times(
+        &mut self,
+        protocol: &str,
+        variants: &[&str],
+        factor: u64,
+    ) -> Result<&ConditionResult, RunError> {
         let t_end = self.t_end(protocol)?;
-        let runs = self.stimulation_runs();
+        let runs = self.full_mode_runs(factor);
         self.run(Condition {
             protocol: ProtocolChoice::Named(protocol.into()),
             variants: variants.iter().map(|v| v.to_string()).collect(),
@@ -168,7 +190,7 @@ impl<'m> Runner<'m> {
     /// The sham of `variants`: no stimulation, as long as the longest protocol it is compared
     /// with, simulated with `--method` (as the protocols are).
     fn sham(&mut self, variants: &[&str], t_end: f64) -> Result<&ConditionResult, RunError> {
-        let runs = self.stimulation_runs();
+        let runs = self.full_mode_runs(SHAM_RUNS_FACTOR);
         self.run(Condition {
             protocol: ProtocolChoice::None,
             variants: variants.iter().map(|v| v.to_string()).collect(),
@@ -664,7 +686,7 @@ fn full_only(
     ] {
         let t_end = r.t_end(p)?;
         let sham = r.sham_change(&[], longest, t_end)?;
-        let stim = r.protocol(p, &[])?;
+        let stim = r.protocol_times(p, &[], PAIRING_RUNS_FACTOR)?;
         let row = effect_row(
             "V6",
             &format!("pairing at {v} mV"),
