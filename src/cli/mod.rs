@@ -51,8 +51,8 @@ pub struct ValidateArgs {
     /// Report folder: validation.md and validation.parquet.
     #[arg(long, value_name = "DIR", default_value = "results/validation")]
     pub out: PathBuf,
-    /// Trajectories per stimulation ensemble (default 16; quick 4). In the full run shams and the
-    /// V6 pairing ensembles have 3 times as many.
+    /// Trajectories per stimulation ensemble (default 16; quick 4). In the full run shams, the
+    /// V2 APV and the V6 pairing ensembles have 3 times as many.
     #[arg(long)]
     pub runs: Option<u64>,
     /// Method of the long-protocol ensembles (stimulation protocols and shams: V1, V2, V3, V6,

@@ -6,8 +6,8 @@
 //! from t = 0, so their effect is measured against a sham: the same variant without stimulation,
 //! over the same time ("vs sham", science-modelB.md §5). In the full run a sham has 3 times
 //! the trajectories of a stimulation ensemble (its error is shared by every row it serves), and
-//! so do the pairing ensembles of V6 (100 pulses move W by about one standard error of the
-//! others' ensemble size). `--quick` runs small ensembles with a
+//! so do the ensembles judged at the scale of a few %: APV (V2, |change| < 3 %) and the pairing
+//! of V6 (100 pulses move W by about one standard error of the others' ensemble size). `--quick` runs small ensembles with a
 //! 5-minute tail, compares each trajectory with its own baseline window instead of a sham, and
 //! judges only the sign-level targets (LTD at 1 Hz, more potentiation at 100 Hz than at 1 Hz, no
 //! change under APV, S845 dephosphorylation after LFS, spine shrinkage during LFS); it reports

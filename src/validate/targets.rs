@@ -23,9 +23,10 @@ const RECORD_EVERY: f64 = 10.0;
 /// Full mode: a sham has this many times the trajectories of a stimulation ensemble. One sham
 /// serves every protocol of its variant, so its error is common to all their rows.
 const SHAM_RUNS_FACTOR: u64 = 3;
-/// Full mode: the pairing ensembles (V6) have this many times the trajectories of the others.
-/// 100 pulses move W by a few %, about one standard error of a 12-trajectory ensemble.
-const PAIRING_RUNS_FACTOR: u64 = 3;
+/// Full mode: ensembles whose effect is judged at the scale of a few % have this many times the
+/// trajectories of the others: APV (V2, |change| < 3 %, while a 12-trajectory ensemble has a
+/// standard error of about 2 %) and pairing (V6, where 100 pulses move W by a few %).
+const SMALL_EFFECT_RUNS_FACTOR: u64 = 3;
 /// The method of the ensembles that measure fast Ca dynamics, single releases or steady Ca (V4,
 /// V5, V14, V15), whatever `--method` says: the exact direct method. The slow-scale SSA does
 /// not simulate the buffer's fast fluctuations (peaks of free Ca, the first milliseconds after a
@@ -440,7 +441,7 @@ pub fn all(r: &mut Runner) -> Result<Vec<Row>, RunError> {
         let t_end = r.t_end(p)?;
         let sham = r.sham_change(&["apv"], longest, t_end)?;
         let control = if f == 1.0 { ltd1 } else { ltp100 };
-        let stim = r.protocol(p, &["apv"])?;
+        let stim = r.protocol_times(p, &["apv"], SMALL_EFFECT_RUNS_FACTOR)?;
         rows.push(effect_row(
             "V2",
             &format!("APV at {f} Hz"),
@@ -686,7 +687,7 @@ fn full_only(
     ] {
         let t_end = r.t_end(p)?;
         let sham = r.sham_change(&[], longest, t_end)?;
-        let stim = r.protocol_times(p, &[], PAIRING_RUNS_FACTOR)?;
+        let stim = r.protocol_times(p, &[], SMALL_EFFECT_RUNS_FACTOR)?;
         let row = effect_row(
             "V6",
             &format!("pairing at {v} mV"),
