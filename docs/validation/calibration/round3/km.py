@@ -1,7 +1,7 @@
 import pyarrow.parquet as pq, glob, sys, numpy as np
 import pyarrow as pa
 for p in sys.argv[1:]:
-    fs=sorted(glob.glob(f'/tmp/me/km/{p}/trajectories/*.parquet'))
+    fs=sorted(glob.glob(f'{p}/trajectories/*.parquet'))  # run folders named after the protocol, in the working folder
     if not fs: continue
     t=pa.concat_tables([pq.read_table(f,columns=['run','time','KM4','pT286','PP1','CNM4','Ca','Slot','SlotI','Z3']) for f in fs]).to_pandas()
     tr=t[(t.time>=600)&(t.time<620)]; rs=t[(t.time>=300)&(t.time<600)]

@@ -1,4 +1,5 @@
-"""Build candidate models from models/spine_bidirectional.toml: python3 mk.py NAME k2 [B21a_factor] [k_refill] [B21c_factor] [r]"""
+"""Build candidate models from the model before round 3 (`git show 4603239:models/spine_bidirectional.toml > pre3.toml`,
+in the working folder): python3 mk.py NAME k2 [B21a_factor] [k_refill] [B21c_factor] [r] writes NAME.toml there."""
 import re, sys
 name, k2 = sys.argv[1], float(sys.argv[2])
 fa = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
@@ -6,7 +7,7 @@ refill = sys.argv[4] if len(sys.argv) > 4 else None
 fc = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
 r = float(sys.argv[6]) if len(sys.argv) > 6 else 10.0
 NAV = 60.2214
-s = open('/work/main/models/spine_bidirectional.toml').read()
+s = open('pre3.toml').read()
 # a = b per pair, a*b/r = k2 (per molecule^2 per s)
 a = (k2 * r) ** 0.5
 s = s.replace('''[[species]]
@@ -47,4 +48,4 @@ def scale(rx, f):
 if fa != 1.0: scale("B21a", fa); scale("B21b", fa)
 if fc != 1.0: scale("B21c", fc)
 if refill: s = s.replace('value = "5 s^-1"\nsource = "[E] vesicle refill', f'value = "{refill} s^-1"\nsource = "[E] vesicle refill')
-open(f'/tmp/me/cand/{name}.toml', 'w').write(s)
+open(f'{name}.toml', 'w').write(s)

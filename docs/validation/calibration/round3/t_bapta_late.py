@@ -1,5 +1,5 @@
 import sys, os, time
-sys.path.insert(0, '/work/main/docs/validation/calibration/round2'); sys.path.insert(0, '/work/main/docs/validation/calibration')
+H = os.path.dirname(os.path.abspath(__file__)); sys.path.insert(0, os.path.join(H, '..', 'round2')); sys.path.insert(0, os.path.join(H, '..'))
 import proto
 from proto import *
 from calib import bapta_init

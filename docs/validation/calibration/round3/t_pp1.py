@@ -1,5 +1,5 @@
 import sys, time, numpy as np
-sys.path.insert(0, '/work/main/docs/validation/calibration/round2'); sys.path.insert(0, '/work/main/docs/validation/calibration')
+import os; H = os.path.dirname(os.path.abspath(__file__)); sys.path.insert(0, os.path.join(H, '..', 'round2')); sys.path.insert(0, os.path.join(H, '..'))
 import proto
 from proto import *
 from calib import bapta_init
@@ -8,7 +8,7 @@ ex = dict(extra=[("BXo", ["CaBAPTA"], ["BAPTA"], 10.0), ("BXi", ["BAPTA"], ["CaB
 over = dict(NEW); over.update(ex)
 NAMES = ["PP1", "Z3", "CNM4", "Ca"]
 def ssa(v):
-    t = pa.concat_tables([pq.read_table(f) for f in glob.glob(f'/tmp/me/bap/ssa_{v}/trajectories/*.parquet')]).to_pandas()
+    t = pa.concat_tables([pq.read_table(f) for f in glob.glob(f'ssa_{v}/trajectories/*.parquet')]).to_pandas()
     tr = t[(t.time > 600) & (t.time <= 720)]
     return {n: tr[n].mean() for n in NAMES}, t.run.nunique()
 for v in ("control", "bapta"):
