@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use arrow::array::AsArray;
+use arrow::datatypes::Float64Type;
 
 use crate::common;
 
@@ -44,6 +45,29 @@ fn quick_validation_passes_the_sign_level_targets() {
     let pass = batch.column_by_name("pass").unwrap().as_boolean();
     assert_eq!(pass.iter().filter(|p| *p == Some(false)).count(), 0);
     assert!(pass.iter().filter(|p| *p == Some(true)).count() >= 5);
+    // Every P(LTD) / P(LTP) comes with its Wilson 95 % CI, which contains it.
+    for name in ["p_ltd", "p_ltp"] {
+        let col = |s: &str| {
+            batch
+                .column_by_name(s)
+                .unwrap()
+                .as_primitive::<Float64Type>()
+        };
+        let (p, lo, hi) = (
+            col(name),
+            col(&format!("{name}_low")),
+            col(&format!("{name}_high")),
+        );
+        let with_fraction = (0..batch.num_rows()).filter(|&i| p.value(i).is_finite());
+        assert!(with_fraction.clone().count() > 0, "no {name}");
+        for i in with_fraction {
+            assert!(
+                lo.value(i) <= p.value(i) && p.value(i) <= hi.value(i),
+                "{name} row {i}"
+            );
+            assert!(hi.value(i) - lo.value(i) > 0.0, "{name} row {i}");
+        }
+    }
 }
 
 /// A missing model folder is an error naming the file, before any simulation.

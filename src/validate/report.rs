@@ -11,6 +11,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 
 use crate::error::RunError;
+use crate::output::stats::wilson_interval;
 use crate::output::{commit, partial_path, writer_properties};
 
 /// One line of the report.
@@ -283,6 +284,21 @@ impl Report {
         let floats = |f: fn(&Row) -> f64| -> ArrayRef {
             Arc::new(Float64Array::from_iter_values(self.rows.iter().map(f)))
         };
+        // The Wilson 95 % CI of a fraction of the row's n trajectories: (low, high) picks an end.
+        let wilson = |f: fn(&Row) -> f64, high: bool| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values(self.rows.iter().map(|r| {
+                let p = f(r);
+                if !p.is_finite() || r.n == 0 {
+                    return f64::NAN;
+                }
+                let (lo, hi) = wilson_interval((p * r.n as f64).round() as u64, r.n, 0.95);
+                if high {
+                    hi
+                } else {
+                    lo
+                }
+            })))
+        };
         let columns: Vec<(&str, ArrayRef)> = vec![
             ("target", strings(|r| &r.target)),
             ("check", strings(|r| &r.check)),
@@ -297,7 +313,11 @@ impl Report {
             ("ci_low", floats(|r| r.ci_low)),
             ("ci_high", floats(|r| r.ci_high)),
             ("p_ltd", floats(|r| r.p_ltd)),
+            ("p_ltd_low", wilson(|r| r.p_ltd, false)),
+            ("p_ltd_high", wilson(|r| r.p_ltd, true)),
             ("p_ltp", floats(|r| r.p_ltp)),
+            ("p_ltp_low", wilson(|r| r.p_ltp, false)),
+            ("p_ltp_high", wilson(|r| r.p_ltp, true)),
             ("got", strings(|r| &r.got)),
             (
                 "pass",
