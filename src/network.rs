@@ -81,6 +81,38 @@ impl LowOrder {
     }
 }
 
+/// An order ≤ 2 mass-action propensity with its stochastic constant folded in, reading counts
+/// held as `f64` (exact for counts below 2⁵³): `(nA·c·ka + c·ca) · (nB·kb + cb)`. With ka, ca ∈
+/// {0, 1} the first factor is `c·nA` or `c`, so the value is bit-identical to
+/// [`Network::propensity`] (`c · (nA·ka + ca) · (nB·kb + cb)`). Built by
+/// [`Network::scaled_kernel`] for a given constant; rebuilt when the constant changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScaledKernel {
+    channel: u32,
+    a: u32,
+    b: u32,
+    cka: f64,
+    cca: f64,
+    kb: f64,
+    cb: f64,
+}
+
+impl ScaledKernel {
+    /// The channel index.
+    #[inline(always)]
+    pub fn channel(&self) -> usize {
+        self.channel as usize
+    }
+
+    /// The propensity for `counts` (the state's counts as `f64`).
+    #[inline(always)]
+    pub fn value(&self, counts: &[f64]) -> f64 {
+        let na = counts[self.a as usize];
+        let nb = counts[self.b as usize];
+        (na * self.cka + self.cca) * (nb * self.kb + self.cb)
+    }
+}
+
 /// A channel to recompute after a firing, with its propensity kernel inline so that the update
 /// reads one contiguous record; custom propensities are flagged because only they can come out
 /// invalid (negative or not finite) between two refreshes.
@@ -484,6 +516,25 @@ impl Network {
     #[inline]
     pub fn low_order_dependents(&self, r: usize) -> &[Dependent] {
         &self.dependents[self.dependents_start[r] as usize..self.others_start[r] as usize]
+    }
+
+    /// The kernel of a dependent from [`Network::low_order_dependents`] with the constant `c`
+    /// folded in (see [`ScaledKernel`]).
+    pub fn scaled_kernel(&self, dep: &Dependent, c: f64) -> ScaledKernel {
+        let k = dep.kernel;
+        debug_assert!(
+            k.a != SLOW,
+            "only order <= 2 mass action has a scaled kernel"
+        );
+        ScaledKernel {
+            channel: dep.channel() as u32,
+            a: k.a,
+            b: k.b,
+            cka: c * k.ka,
+            cca: c * k.ca,
+            kb: k.kb,
+            cb: k.cb,
+        }
     }
 
     /// The dependents of channel `r` with a general mass-action or custom propensity.

@@ -18,7 +18,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use super::{uniform01, FireHook, SimStats, Simulator, StopReason};
-use crate::network::{Network, State};
+use crate::network::{Network, ScaledKernel, State};
 
 /// Events between two full re-summations of the total propensity.
 pub const RESUM_EVERY: u32 = 4096;
@@ -38,6 +38,15 @@ pub struct Direct {
     /// Re-sum when the running total falls below this (a fraction of the last exact sum).
     resum_below: f64,
     since_resum: u32,
+    /// The counts as `f64`, kept in step with the state's (exact below 2⁵³), so that the hot
+    /// loop computes propensities without integer conversions.
+    counts: Vec<f64>,
+    /// Per channel (CSR by `updates_start`): its order ≤ 2 mass-action dependents with their
+    /// current constants folded in.
+    updates: Vec<ScaledKernel>,
+    updates_start: Vec<u32>,
+    /// The stochastic constants `updates` were built with.
+    constants: Vec<f64>,
     stats: SimStats,
 }
 
@@ -45,13 +54,39 @@ impl Direct {
     /// A simulator for `net` (buffers sized once here).
     pub fn new(net: &Network) -> Self {
         let n = net.n_channels();
+        let mut updates_start = vec![0u32];
+        let mut n_updates = 0;
+        for r in 0..n {
+            n_updates += net.low_order_dependents(r).len();
+            updates_start.push(n_updates as u32);
+        }
         Direct {
             propensities: vec![0.0; n],
             order: (0..n as u32).collect(),
             total: 0.0,
             resum_below: 0.0,
             since_resum: 0,
+            counts: vec![0.0; net.n_species()],
+            updates: Vec::with_capacity(n_updates),
+            updates_start,
+            constants: Vec::with_capacity(n),
             stats: SimStats::default(),
+        }
+    }
+
+    /// Rebuilds `updates` when the stochastic constants changed since they were built.
+    fn fold_constants(&mut self, net: &Network, state: &State) {
+        if self.constants == state.constants {
+            return;
+        }
+        self.constants.clear();
+        self.constants.extend_from_slice(&state.constants);
+        self.updates.clear();
+        for r in 0..net.n_channels() {
+            for dep in net.low_order_dependents(r) {
+                let c = state.constants[dep.channel()];
+                self.updates.push(net.scaled_kernel(dep, c));
+            }
         }
     }
 
@@ -108,9 +143,22 @@ impl Direct {
                 self.order.swap(p, p - 1);
             }
             state.t = t_next;
-            net.fire(r, &mut state.counts);
+            for (species, delta) in net.changes(r) {
+                state.counts[species] += delta;
+                self.counts[species] += delta as f64;
+            }
             hook.fired(r, t_next);
-            self.total = update_dependents(net, r, state, &mut self.propensities, self.total)?;
+            let updates =
+                &self.updates[self.updates_start[r] as usize..self.updates_start[r + 1] as usize];
+            self.total = update_dependents(
+                net,
+                r,
+                updates,
+                &self.counts,
+                state,
+                &mut self.propensities,
+                self.total,
+            )?;
             self.stats.events += 1;
             fired += 1;
             self.since_resum += 1;
@@ -144,19 +192,23 @@ impl Direct {
     }
 }
 
-/// Recomputes the propensities of the channels that depend on channel `r` (which just fired)
-/// and returns the running total `total` updated by their differences.
+/// Recomputes the propensities of the channels that depend on channel `r` (which just fired):
+/// its order ≤ 2 mass-action dependents from `updates` (their kernels, reading `counts` as
+/// `f64`), the others from the network; returns the running total `total` updated by their
+/// differences.
 #[inline(always)]
 fn update_dependents(
     net: &Network,
     r: usize,
+    updates: &[ScaledKernel],
+    counts: &[f64],
     state: &State,
     propensities: &mut [f64],
     mut total: f64,
 ) -> Result<f64, StopReason> {
-    for dep in net.low_order_dependents(r) {
-        let value = net.low_order_propensity(dep, state);
-        let slot = &mut propensities[dep.channel()];
+    for kernel in updates {
+        let value = kernel.value(counts);
+        let slot = &mut propensities[kernel.channel()];
         total += value - *slot;
         *slot = value;
     }
@@ -188,6 +240,10 @@ impl Simulator for Direct {
     }
 
     fn refresh(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
+        for (mirror, &count) in self.counts.iter_mut().zip(&state.counts) {
+            *mirror = count as f64;
+        }
+        self.fold_constants(net, state);
         for (r, a) in self.propensities.iter_mut().enumerate() {
             let value = net.propensity(r, state);
             if !(value >= 0.0 && value.is_finite()) {
