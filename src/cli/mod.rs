@@ -191,7 +191,7 @@ pub struct RunArgs {
     /// Complete an interrupted run in --out: simulate only the parts that are missing.
     #[arg(long)]
     pub resume: bool,
-    /// Trajectories per part file (default: about 2^18 rows per file).
+    /// Trajectories per part file (default: 16 row groups of 512 KiB of raw values per file).
     #[arg(long, value_name = "N")]
     pub runs_per_part: Option<u64>,
 }

@@ -20,15 +20,12 @@ use crate::output::layout::{
     claim_output_dir, finished_parts, part_name, Claim, RunSpec, ShardRecord, SweepPoint,
 };
 use crate::output::metadata::{sha256_hex, RunMetadata};
-use crate::output::{OutcomesWriter, TrajectoryWriter};
+use crate::output::{trajectories, OutcomesWriter, TrajectoryWriter};
 use crate::simulator::{
     AnySimulator, MethodRequest, Simulator, TauLeapSettings, RANDOM_STREAM_VERSION,
 };
 use crate::sweep::{self, Axis, AxisKind};
 use crate::trajectory::{RunPlan, Trajectory};
-
-/// Rows of a trajectory part file when `--runs-per-part` is not given.
-const ROWS_PER_PART: u64 = 1 << 18;
 
 /// The simulator `--method` (and `--tau-epsilon`) ask for, built for `net`: the one place that
 /// picks a simulation method (`ssa` chooses an exact method by the network).
@@ -153,15 +150,17 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             &mut axis_units,
         )?);
     }
-    let times_per_run = prepared
-        .iter()
-        .map(|p| p.plan.record_times.len() as u64)
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    // Without `--runs-per-part`: the runs that fill a part's rows (its row groups are bounded
+    // in bytes, so a wider table has fewer rows a part).
+    let (times_per_run, columns) = prepared.iter().fold((1, 0), |(times, cols), p| {
+        (
+            times.max(p.plan.record_times.len() as u64),
+            cols.max(p.plan.columns.len()),
+        )
+    });
     let runs_per_part = args
         .runs_per_part
-        .unwrap_or((ROWS_PER_PART / times_per_run).max(1));
+        .unwrap_or((trajectories::rows_per_part(columns) / times_per_run).max(1));
     let spec = RunSpec {
         program: "spinesim".into(),
         version: env!("CARGO_PKG_VERSION").into(),
