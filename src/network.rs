@@ -485,6 +485,7 @@ impl Network {
     }
 
     /// The net change of channel `r`: (species, delta) pairs.
+    #[inline]
     pub fn changes(&self, r: usize) -> impl Iterator<Item = (usize, i64)> + '_ {
         let range = self.change_start[r] as usize..self.change_start[r + 1] as usize;
         self.change_species[range.clone()]

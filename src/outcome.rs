@@ -187,15 +187,34 @@ impl OutcomePlan {
     }
 }
 
+/// What a change of an outcome's value updates besides its integral, while its window is open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum OnChange {
+    /// The smallest value.
+    Min,
+    /// The largest value (kept for every kind that is not a minimum or a first passage).
+    Max,
+    /// The first-passage test.
+    Passage,
+}
+
+/// The part of one outcome's path that every change of its value updates, in one record so
+/// that a reaction event touches one cache line per outcome it changes.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    value: f64,
+    last_t: f64,
+    integral: f64,
+    extreme: f64,
+    active: bool,
+    on_change: OnChange,
+}
+
 /// Tracks every outcome along one trajectory.
 #[derive(Debug, Clone)]
 pub struct OutcomeTracker<'p> {
     plan: &'p OutcomePlan,
-    value: Vec<f64>,
-    last_t: Vec<f64>,
-    integral: Vec<f64>,
-    active: Vec<bool>,
-    extreme: Vec<f64>,
+    running: Vec<Running>,
     /// First passage: the level (known once the baseline window has ended; NaN before).
     threshold: Vec<f64>,
     /// First passage: when it happened (NaN until then).
@@ -211,13 +230,25 @@ impl<'p> OutcomeTracker<'p> {
     /// A tracker for `plan` (buffers sized once).
     pub fn new(plan: &'p OutcomePlan) -> Self {
         let n = plan.len();
+        let running = plan
+            .kinds
+            .iter()
+            .map(|kind| Running {
+                value: 0.0,
+                last_t: 0.0,
+                integral: 0.0,
+                extreme: 0.0,
+                active: false,
+                on_change: match kind {
+                    OutcomeKind::Min(_) => OnChange::Min,
+                    OutcomeKind::FirstPassage { .. } => OnChange::Passage,
+                    _ => OnChange::Max,
+                },
+            })
+            .collect();
         OutcomeTracker {
             plan,
-            value: vec![0.0; n],
-            last_t: vec![0.0; n],
-            integral: vec![0.0; n],
-            active: vec![false; n],
-            extreme: vec![0.0; n],
+            running,
             threshold: vec![f64::NAN; n],
             passage: vec![f64::NAN; n],
             below_since: vec![f64::NAN; n],
@@ -229,10 +260,10 @@ impl<'p> OutcomeTracker<'p> {
     /// Starts a new trajectory at `state` (time 0).
     pub fn reset(&mut self, state: &State) {
         for i in 0..self.plan.len() {
-            self.value[i] = self.current(i, state);
-            self.last_t[i] = state.t;
-            self.integral[i] = 0.0;
-            self.active[i] = false;
+            self.running[i].value = self.current(i, state);
+            self.running[i].last_t = state.t;
+            self.running[i].integral = 0.0;
+            self.running[i].active = false;
             self.threshold[i] = f64::NAN;
             self.passage[i] = f64::NAN;
             self.below_since[i] = f64::NAN;
@@ -248,17 +279,17 @@ impl<'p> OutcomeTracker<'p> {
             .sum()
     }
 
-    #[inline]
+    #[inline(always)]
     fn set_value(&mut self, i: usize, value: f64, t: f64) {
-        self.integral[i] += self.value[i] * (t - self.last_t[i]);
-        self.last_t[i] = t;
-        self.value[i] = value;
-        if self.active[i] {
-            let e = &mut self.extreme[i];
-            match self.plan.kinds[i] {
-                OutcomeKind::Min(_) => *e = e.min(value),
-                OutcomeKind::FirstPassage { .. } => self.check_passage(i, t),
-                _ => *e = e.max(value),
+        let r = &mut self.running[i];
+        r.integral += r.value * (t - r.last_t);
+        r.last_t = t;
+        r.value = value;
+        if r.active {
+            match r.on_change {
+                OnChange::Min => r.extreme = r.extreme.min(value),
+                OnChange::Max => r.extreme = r.extreme.max(value),
+                OnChange::Passage => self.check_passage(i, t),
             }
         }
     }
@@ -278,7 +309,7 @@ impl<'p> OutcomeTracker<'p> {
         let since = self.below_since[i];
         if !since.is_nan() && t - since >= hold {
             self.passage[i] = since;
-        } else if self.value[i] <= self.threshold[i] {
+        } else if self.running[i].value <= self.threshold[i] {
             if since.is_nan() {
                 self.below_since[i] = t;
                 if hold == 0.0 {
@@ -306,13 +337,13 @@ impl<'p> OutcomeTracker<'p> {
                 break;
             }
             let i = i as usize;
-            let v = self.value[i];
+            let v = self.running[i].value;
             self.set_value(i, v, t);
             match which {
                 Boundary::Start => {
-                    self.window_integral[i][k as usize] = self.integral[i];
-                    self.active[i] = true;
-                    self.extreme[i] = v;
+                    self.window_integral[i][k as usize] = self.running[i].integral;
+                    self.running[i].active = true;
+                    self.running[i].extreme = v;
                     if k == 1 {
                         if let OutcomeKind::FirstPassage { .. } = self.plan.kinds[i] {
                             self.check_passage(i, t);
@@ -321,8 +352,8 @@ impl<'p> OutcomeTracker<'p> {
                 }
                 Boundary::End => {
                     self.window_integral[i][k as usize] =
-                        self.integral[i] - self.window_integral[i][k as usize];
-                    self.active[i] = false;
+                        self.running[i].integral - self.window_integral[i][k as usize];
+                    self.running[i].active = false;
                     if let (0, OutcomeKind::FirstPassage { below, .. }) = (k, &self.plan.kinds[i]) {
                         let (a, b) = self.plan.windows[i][0];
                         let mean = self.window_integral[i][0] / (b - a);
@@ -364,7 +395,9 @@ impl<'p> OutcomeTracker<'p> {
                     }
                 }
                 OutcomeKind::FirstPassage { .. } => OutcomeValue::Scalar(self.passage[i] - a1),
-                OutcomeKind::Peak(_) | OutcomeKind::Min(_) => OutcomeValue::Scalar(self.extreme[i]),
+                OutcomeKind::Peak(_) | OutcomeKind::Min(_) => {
+                    OutcomeValue::Scalar(self.running[i].extreme)
+                }
                 OutcomeKind::Mean(_) => OutcomeValue::Scalar(i0 / (b0 - a0)),
                 OutcomeKind::Integral(_) => OutcomeValue::Scalar(i0),
             });
@@ -373,13 +406,13 @@ impl<'p> OutcomeTracker<'p> {
 }
 
 impl FireHook for OutcomeTracker<'_> {
-    #[inline]
+    #[inline(always)]
     fn fired(&mut self, channel: usize, t: f64) {
         let plan = self.plan;
         let range = plan.delta_start[channel] as usize..plan.delta_start[channel + 1] as usize;
         for &(i, d) in &plan.deltas[range] {
             let i = i as usize;
-            let v = self.value[i] + d;
+            let v = self.running[i].value + d;
             self.set_value(i, v, t);
         }
     }
@@ -392,7 +425,7 @@ impl FireHook for OutcomeTracker<'_> {
                 .iter()
                 .map(|&(s, w)| w * counts[s] as f64)
                 .sum();
-            if v != self.value[i] {
+            if v != self.running[i].value {
                 self.set_value(i, v, t);
             }
         }
