@@ -15,6 +15,7 @@ use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter}
 use parquet::data_type::{DoubleType, Int64Type};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
+use parquet::file::properties::EnabledStatistics;
 use parquet::file::writer::{SerializedFileWriter, SerializedRowGroupWriter};
 
 use super::{commit, partial_path, writer_properties};
@@ -109,6 +110,10 @@ impl TrajectoryWriter {
             .set_data_page_row_count_limit(rows_per_page)
             .set_write_batch_size(rows_per_page.min(1024))
             .set_dictionary_page_size_limit(DICTIONARY_BYTES)
+            // Statistics per column chunk, no page index: a chunk holds a few pages, and the
+            // page index of every row group would stay in memory until the footer.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_offset_index_disabled(true)
             .build();
         // Readers (pyarrow, arrow-rs) take the Arrow types from this, e.g. `run` as UInt64.
         add_encoded_arrow_schema_to_metadata(&schema, &mut properties);
