@@ -4,7 +4,8 @@
 //! (ziggurat, `rand_distr::Exp1`: no logarithm on the common path) and the channel `r` with
 //! `Σ_{j<r} a_j ≤ u a₀ < Σ_{j≤r} a_j` (linear search). After a firing only the channels in the
 //! dependency graph are recomputed (the order ≤ 2 mass-action ones first, by a branch-free
-//! kernel); `a₀` is updated by differences and re-summed from scratch
+//! kernel, reading the simulator's own `f64` copy of the counts with the stochastic constants
+//! folded in, see [`ScaledKernel`]); `a₀` is updated by differences and re-summed from scratch
 //! every [`RESUM_EVERY`] events, at every stop, and whenever it falls below [`RESUM_RATIO`] of
 //! the last exact sum, so neither drift nor cancellation can lose a channel.
 //!
