@@ -6,7 +6,8 @@
 # 1. creates (or reuses) a venv in target/notebook-venv from notebooks/requirements.txt;
 # 2. builds the release binary;
 # 3. runs three tiny ensembles of models/spine_bidirectional.toml into a temp dir (few
-#    trajectories, --t-end 660: 60 s of stimulation after the 600 s burn-in);
+#    trajectories, --t-end 660: 60 s of stimulation after the 600 s burn-in); 04 reads the
+#    accuracy ensembles committed in docs/accuracy/;
 # 4. executes each notebook with nbclient (any cell error fails the script) and prints the PNGs.
 #
 # Environment: PYTHON (interpreter for the venv, default python3.11 or python3),

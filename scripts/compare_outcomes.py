@@ -24,17 +24,21 @@ from scipy import stats
 BOOKKEEPING = {"sweep_id", "run", "seed", "events"}
 
 
-def read_outcomes(run: Path) -> dict:
-    """Outcome name -> float array, from outcomes.parquet or the finished part files."""
+def outcome_files(run: Path) -> list:
+    """The run's `outcomes.parquet`, or its finished part files when it is not finished."""
     finished = run / "outcomes.parquet"
     if finished.exists():
-        files = [finished]
-    else:
-        files = sorted((run / "outcome_parts").glob("part-*.parquet"))
-        if not files:
-            sys.exit(f"{run}: neither outcomes.parquet nor finished outcome_parts/part-*.parquet")
+        return [finished]
+    files = sorted((run / "outcome_parts").glob("part-*.parquet"))
+    if not files:
+        sys.exit(f"{run}: neither outcomes.parquet nor finished outcome_parts/part-*.parquet")
+    return files
+
+
+def read_outcomes(run: Path) -> dict:
+    """Outcome name -> float array, from outcomes.parquet or the finished part files."""
     columns: dict = {}
-    for f in files:
+    for f in outcome_files(run):
         table = pq.read_table(f)
         for name in table.column_names:
             if name in BOOKKEEPING or name.endswith("_class"):
@@ -47,6 +51,28 @@ def read_outcomes(run: Path) -> dict:
 def describe(x: np.ndarray) -> str:
     se = x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else float("nan")
     return f"{x.mean():.4g} ± {se:.2g}"
+
+
+def ks_critical(n_a: int, n_b: int, alpha: float = 0.05) -> float:
+    """The asymptotic two-sample KS distance that a level-alpha test rejects above."""
+    return math.sqrt(-0.5 * math.log(alpha / 2)) * math.sqrt((n_a + n_b) / (n_a * n_b))
+
+
+def compare(x: np.ndarray, y: np.ndarray) -> dict | None:
+    """Welch's z on the means and the two-sample KS test of the finite values of x and y, or
+    None when either has fewer than two."""
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if len(x) < 2 or len(y) < 2:
+        return None
+    se = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+    ks = stats.ks_2samp(x, y)
+    return {
+        "n_a": len(x),
+        "n_b": len(y),
+        "z": (x.mean() - y.mean()) / se if se > 0 else float("nan"),
+        "ks_d": float(ks.statistic),
+        "ks_p": float(ks.pvalue),
+    }
 
 
 def main() -> None:
@@ -67,21 +93,19 @@ def main() -> None:
 
     n_a = len(next(iter(a.values())))
     n_b = len(next(iter(b.values())))
-    # Two-sample KS critical distance at alpha = 0.05 (asymptotic).
-    d_crit = 1.358 * math.sqrt((n_a + n_b) / (n_a * n_b))
+    d_crit = ks_critical(n_a, n_b)
     print(f"{args.run_a}: n = {n_a}; {args.run_b}: n = {n_b}; KS D at p = 0.05: {d_crit:.3f}\n")
     print(f"| outcome | {args.run_a.name} | {args.run_b.name} | Welch z | KS D (p) |")
     print("|---|---|---|---|---|")
     for name in names:
         x, y = a[name], b[name]
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-        if len(x) < 2 or len(y) < 2:
-            print(f"| {name} | {len(x)} finite | {len(y)} finite | | |")
+        result = compare(x, y)
+        if result is None:
+            print(f"| {name} | {np.isfinite(x).sum()} finite | {np.isfinite(y).sum()} finite | | |")
             continue
-        se = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
-        z = (x.mean() - y.mean()) / se if se > 0 else float("nan")
-        ks = stats.ks_2samp(x, y)
-        print(f"| {name} | {describe(x)} | {describe(y)} | {z:+.2f} | {ks.statistic:.3f} ({ks.pvalue:.2g}) |")
+        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+        print(f"| {name} | {describe(x)} | {describe(y)} | {result['z']:+.2f} | "
+              f"{result['ks_d']:.3f} ({result['ks_p']:.2g}) |")
 
 
 if __name__ == "__main__":
