@@ -9,16 +9,13 @@
 //! every [`RESUM_EVERY`] events, at every stop, and whenever it falls below [`RESUM_RATIO`] of
 //! the last exact sum, so neither drift nor cancellation can lose a channel.
 //!
-//! The search runs over the channels in an adaptive order (the sorting direct method of
-//! McCollum et al. 2006): a channel that fires moves one place forward, so the frequent ones
-//! (Ca buffering, in a spine) are found after a few comparisons. The order only changes which
-//! uniform number picks which channel, not the law of the process; it restarts from the model's
-//! order at every trajectory, so results do not depend on which thread ran what before.
+//! The search runs over the channels in the adaptive order of the sorting direct method
+//! ([`SearchOrder`]).
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
-use super::{uniform01, FireHook, SimStats, Simulator, StopReason};
+use super::{uniform01, FireHook, SearchOrder, SimStats, Simulator, StopReason};
 use crate::network::{Network, ScaledKernel, State};
 
 /// Events between two full re-summations of the total propensity.
@@ -34,7 +31,7 @@ pub struct Direct {
     /// Propensity of each channel.
     propensities: Vec<f64>,
     /// The channels in search order.
-    order: Vec<u32>,
+    order: SearchOrder,
     total: f64,
     /// Re-sum when the running total falls below this (a fraction of the last exact sum).
     resum_below: f64,
@@ -63,7 +60,7 @@ impl Direct {
         }
         Direct {
             propensities: vec![0.0; n],
-            order: (0..n as u32).collect(),
+            order: SearchOrder::new((0..n as u32).collect()),
             total: 0.0,
             resum_below: 0.0,
             since_resum: 0,
@@ -93,8 +90,7 @@ impl Direct {
 
     #[inline]
     fn resum(&mut self) {
-        let propensities = &self.propensities;
-        self.total = self.order.iter().map(|&r| propensities[r as usize]).sum();
+        self.total = self.order.total(&self.propensities);
         self.resum_below = self.total * RESUM_RATIO;
         self.since_resum = 0;
         self.stats.resums += 1;
@@ -134,15 +130,14 @@ impl Direct {
                 state.t = t_stop;
                 return Ok(true);
             }
-            let Some(p) = self.select(uniform01(rng) * self.total) else {
+            let Some(r) = self
+                .order
+                .pick(&self.propensities, uniform01(rng) * self.total)
+            else {
                 // Drift put the target past the sum: re-sum and draw again from this time.
                 self.resum();
                 continue;
             };
-            let r = self.order[p] as usize;
-            if p > 0 {
-                self.order.swap(p, p - 1);
-            }
             state.t = t_next;
             for (species, delta) in net.changes(r) {
                 state.counts[species] += delta;
@@ -176,20 +171,6 @@ impl Direct {
     #[inline]
     pub fn propensity(&self, r: usize) -> f64 {
         self.propensities[r]
-    }
-
-    /// The search position whose cumulative propensity interval contains `target`, or None when
-    /// drift left `target` beyond the sum.
-    #[inline]
-    fn select(&self, target: f64) -> Option<usize> {
-        let mut acc = 0.0;
-        for (p, &r) in self.order.iter().enumerate() {
-            acc += self.propensities[r as usize];
-            if target < acc {
-                return Some(p);
-            }
-        }
-        None
     }
 }
 
@@ -234,9 +215,7 @@ impl Simulator for Direct {
     }
 
     fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
-        for (i, o) in self.order.iter_mut().enumerate() {
-            *o = i as u32;
-        }
+        self.order.restart();
         self.refresh(net, state)
     }
 

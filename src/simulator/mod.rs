@@ -10,6 +10,7 @@
 
 pub mod direct;
 pub mod next_reaction;
+mod search_order;
 pub mod slow_scale;
 pub mod tau_leap;
 pub mod triggers;
@@ -20,6 +21,7 @@ use crate::network::{Network, State};
 
 pub use direct::Direct;
 pub use next_reaction::NextReaction;
+use search_order::SearchOrder;
 pub use slow_scale::SlowScale;
 pub use tau_leap::{TauLeap, TauLeapSettings};
 

@@ -45,7 +45,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use super::direct::{RESUM_EVERY, RESUM_RATIO};
-use super::{uniform01, FireHook, SimStats, Simulator, StopReason};
+use super::{uniform01, FireHook, SearchOrder, SimStats, Simulator, StopReason};
 use crate::network::{Dependent, Network, State};
 
 /// Tail weights below this fraction of the mode's are left out of a pair's law.
@@ -167,7 +167,7 @@ pub struct SlowScale {
     slow_terms: Vec<(u32, u32)>,
     pair_terms: Vec<(u32, u32)>,
     /// The slow channels in search order.
-    order: Vec<u32>,
+    order: SearchOrder,
     /// Averaged propensity of each channel (0 for fast channels).
     propensities: Vec<f64>,
     /// Per channel: pairs whose species it changes.
@@ -448,7 +448,7 @@ impl SlowScale {
             slow_terms,
             pair_terms,
             propensities: vec![0.0; net.n_channels()],
-            order: slow_channels,
+            order: SearchOrder::new(slow_channels),
             touched,
             one_pair_dependents,
             low_order_dependents,
@@ -467,8 +467,7 @@ impl SlowScale {
     }
 
     fn resum(&mut self) {
-        let propensities = &self.propensities;
-        self.total = self.order.iter().map(|&r| propensities[r as usize]).sum();
+        self.total = self.order.total(&self.propensities);
         self.resum_below = self.total * RESUM_RATIO;
         self.since_resum = 0;
         self.stats.resums += 1;
@@ -626,20 +625,6 @@ impl SlowScale {
             self.stats.slow_scale_separation =
                 Some(self.stats.slow_scale_separation.map_or(s, |m| m.min(s)));
         }
-    }
-
-    /// The search position whose cumulative propensity interval contains `target`, or None when
-    /// drift left `target` beyond the sum.
-    #[inline]
-    fn select(&self, target: f64) -> Option<usize> {
-        let mut acc = 0.0;
-        for (k, &r) in self.order.iter().enumerate() {
-            acc += self.propensities[r as usize];
-            if target < acc {
-                return Some(k);
-            }
-        }
-        None
     }
 
     /// Recomputes the averaged propensities of the slow channels that depend on channel `r`
@@ -823,8 +808,7 @@ impl Simulator for SlowScale {
     }
 
     fn reset(&mut self, net: &Network, state: &State) -> Result<(), StopReason> {
-        // Back to the model's order, so results do not depend on earlier trajectories.
-        self.order.sort_unstable();
+        self.order.restart();
         self.refresh(net, state)
     }
 
@@ -843,8 +827,8 @@ impl Simulator for SlowScale {
         scratch.params.clone_from(&state.params);
         scratch.constants.clone_from(&state.constants);
         let mut result = Ok(());
-        for k in 0..self.order.len() {
-            let r = self.order[k] as usize;
+        for k in 0..self.order.channels().len() {
+            let r = self.order.channels()[k] as usize;
             let value = self.propensity(net, r, &mut scratch);
             if !(value >= 0.0 && value.is_finite()) {
                 result = Err(StopReason::InvalidPropensity { channel: r, value });
@@ -885,15 +869,13 @@ impl Simulator for SlowScale {
             if t_next > t_stop {
                 break;
             }
-            let Some(k) = self.select(uniform01(rng) * self.total) else {
+            let Some(r) = self
+                .order
+                .pick(&self.propensities, uniform01(rng) * self.total)
+            else {
                 self.resum();
                 continue;
             };
-            let r = self.order[k] as usize;
-            if k > 0 {
-                // The sorting direct method: a channel that fires moves one place forward.
-                self.order.swap(k, k - 1);
-            }
             state.t = t_next;
             net.fire(r, &mut state.counts);
             let touched = self.touched.start[r] as usize..self.touched.start[r + 1] as usize;
