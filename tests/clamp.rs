@@ -3,9 +3,8 @@
 
 use spinesim::model::overrides::{self, Assignment};
 use spinesim::model::spec::Amount;
-use spinesim::simulator::MethodRequest;
 
-use crate::common::{model, z_mean, Setup};
+use crate::common::{model, z_mean, Setup, EXACT_METHODS};
 
 /// S feeds P (S → P at k) and is also removed (S → ∅ at 3/s); P dies at g. With S clamped at
 /// 50, P is an immigration–death process with rate 50 k: P(t) ~ Poisson(50 k / g (1 − e^{−g t}))
@@ -57,7 +56,7 @@ fn a_clamped_species_feeds_reactions_without_changing() {
     let mean = 50.0 * k / g * (1.0 - (-g * t).exp());
     let setup = Setup::new(clamp_s_at_50(), None, t, 1.0);
     let (s_col, p_col) = (setup.column("S"), setup.column("P"));
-    for method in [MethodRequest::Direct, MethodRequest::NextReaction] {
+    for method in EXACT_METHODS {
         let mut finals = Vec::new();
         let mut events = 0.0;
         let stats = setup.run_method(method, 7, 2000, |tr| {
