@@ -803,6 +803,65 @@ fn a_killed_run_resumes_to_the_uninterrupted_result() {
     assert!(dataset_leftovers(&killed).is_empty());
 }
 
+/// An unfinished run committed to git and cloned elsewhere keeps its files but not its empty
+/// folders (`shards/` is empty until the run ends): `--resume` must still finish it.
+#[test]
+fn resume_finishes_a_run_whose_empty_folders_were_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = write_model(tmp.path());
+    let model = m.to_str().unwrap();
+    let run = |out: &str, resume: bool| {
+        let mut args = vec![
+            "run",
+            model,
+            "--runs",
+            "6",
+            "--runs-per-part",
+            "2",
+            "--t-end",
+            "4",
+            "--quiet",
+            "--out",
+            out,
+        ];
+        if resume {
+            args.push("--resume");
+        }
+        spinesim(tmp.path(), &args)
+    };
+    assert_exit(&run("whole", false), 0);
+    assert_exit(&run("cloned", false), 0);
+    // What a clone of the run committed after its first two parts holds.
+    let cloned = tmp.path().join("cloned");
+    std::fs::remove_dir_all(cloned.join("shards")).unwrap();
+    for entry in std::fs::read_dir(&cloned).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() && p.file_name().unwrap() != "plan.json" {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    for folder in ["trajectories", "outcome_parts"] {
+        for p in parquet_files(&cloned.join(folder)) {
+            if p.to_string_lossy().contains("part-0000000004-0000000006") {
+                std::fs::remove_file(&p).unwrap();
+            }
+        }
+    }
+    assert!(!cloned.join("shards").exists());
+
+    assert_exit(&run("cloned", true), 0);
+    assert!(cloned.join("shards/shard-0-of-1.json").exists());
+    let whole = tmp.path().join("whole");
+    assert_eq!(
+        dataset(&cloned.join("trajectories")),
+        dataset(&whole.join("trajectories"))
+    );
+    assert_eq!(
+        table(&cloned.join("summary.parquet")),
+        table(&whole.join("summary.parquet"))
+    );
+}
+
 /// A run started by a binary with another random stream (the same seed gives other
 /// trajectories there) is not resumed: its plan names the stream, and the refusal names it.
 #[test]

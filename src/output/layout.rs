@@ -217,7 +217,11 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
     if dir.exists() {
         let existing = layout.read_plan()?;
         match (claim, existing) {
-            (Claim::Join, Some(plan)) if &plan == spec => return Ok(layout),
+            // Empty folders of a run do not survive everywhere (git keeps no empty folder).
+            (Claim::Join, Some(plan)) if &plan == spec => {
+                create_layout_dirs(&layout)?;
+                return Ok(layout);
+            }
             (Claim::Join, Some(plan)) => return Err(different_run(dir, &plan, spec)),
             // Another shard may be creating the directory right now.
             (Claim::Join, None) if only_layout_entries(dir)? => {}
@@ -245,13 +249,7 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
             }
         }
     }
-    for d in [
-        layout.trajectories(),
-        layout.outcome_parts(),
-        layout.shards(),
-    ] {
-        fs::create_dir_all(&d).map_err(|e| RunError::io(&d, e))?;
-    }
+    create_layout_dirs(&layout)?;
     // A unique temporary name per process, then an atomic rename: shards racing here all
     // write the same text.
     let plan = layout.plan();
@@ -267,6 +265,18 @@ pub fn claim_output_dir(dir: &Path, spec: &RunSpec, claim: Claim) -> Result<Layo
             dir.display()
         ))),
     }
+}
+
+/// Creates the run's folders that are missing.
+fn create_layout_dirs(layout: &Layout) -> Result<(), RunError> {
+    for d in [
+        layout.trajectories(),
+        layout.outcome_parts(),
+        layout.shards(),
+    ] {
+        fs::create_dir_all(&d).map_err(|e| RunError::io(&d, e))?;
+    }
+    Ok(())
 }
 
 /// True when `dir` holds nothing but what [`claim_output_dir`] creates before `plan.json`.
