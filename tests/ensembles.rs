@@ -840,13 +840,16 @@ fn resume_finishes_a_run_whose_empty_folders_were_lost() {
             std::fs::remove_file(&p).unwrap();
         }
     }
+    let mut removed = 0;
     for folder in ["trajectories", "outcome_parts"] {
         for p in parquet_files(&cloned.join(folder)) {
             if p.to_string_lossy().contains("part-0000000004-0000000006") {
                 std::fs::remove_file(&p).unwrap();
+                removed += 1;
             }
         }
     }
+    assert!(removed > 0, "the last part was not found");
     assert!(!cloned.join("shards").exists());
 
     assert_exit(&run("cloned", true), 0);
